@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { ConfigError, DEFAULT_POOL_CAPACITIES, loadConfig } from "../../src/config/mod.ts";
+
+function run(args: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+  const r = loadConfig(args, {
+    env,
+    readTextFile: (p) => {
+      if (!(p in files)) throw new Error(`no such file ${p}`);
+      return files[p];
+    },
+  });
+  if (r.kind !== "run") throw new Error("expected a run config");
+  return r.config;
+}
+
+Deno.test("config defaults bind loopback, sim mode, seed pool capacities", () => {
+  const c = run([]);
+  assert.equal(c.http.host, "127.0.0.1");
+  assert.equal(c.http.port, 8080);
+  assert.equal(c.mode, "sim");
+  assert.equal(c.pools.debug, false);
+  assert.deepEqual(c.pools.capacities, DEFAULT_POOL_CAPACITIES);
+  assert.deepEqual(c.sources, ["defaults"]);
+});
+
+Deno.test("config precedence is defaults < file < env < flags", () => {
+  const files = {
+    "/c.json": JSON.stringify({ http: { port: 9000, host: "0.0.0.0" }, log: { level: "debug" } }),
+  };
+  const c = run(["--config", "/c.json", "--port", "9002"], {
+    SWITCHYARD_PORT: "9001",
+    SWITCHYARD_POOL_DEBUG: "1",
+  }, files);
+  assert.equal(c.http.port, 9002);
+  assert.equal(c.http.host, "0.0.0.0");
+  assert.equal(c.log.level, "debug");
+  assert.equal(c.pools.debug, true);
+  assert.deepEqual(c.sources, [
+    "defaults",
+    "file:/c.json",
+    "env:SWITCHYARD_PORT,SWITCHYARD_POOL_DEBUG",
+    "flags:port",
+  ]);
+});
+
+Deno.test("config flags: live, debug pools, pool capacities, log format", () => {
+  const c = run([
+    "--live",
+    "--debug-pools",
+    "--pool-capacity",
+    "CanonicalEvent=600",
+    "--pool-capacity=WsFrame=10",
+    "--log-format",
+    "text",
+    "--shutdown-timeout-ms",
+    "100",
+  ]);
+  assert.equal(c.mode, "live");
+  assert.equal(c.pools.debug, true);
+  assert.equal(c.pools.capacities.CanonicalEvent, 600);
+  assert.equal(c.pools.capacities.WsFrame, 10);
+  assert.equal(c.log.format, "text");
+  assert.equal(c.pools.shutdownTimeoutMs, 100);
+});
+
+Deno.test("config --help returns help instead of a config", () => {
+  assert.equal(loadConfig(["--help"]).kind, "help");
+  assert.equal(loadConfig(["-h"]).kind, "help");
+});
+
+Deno.test("config rejects bad input with clear messages", async (t) => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ["unknown flag", () => run(["--nope"]), /--nope.*see --help/],
+    [
+      "bad port",
+      () => run(["--port", "70000"]),
+      /--port: expected an integer in \[0, 65535\], found "70000"/,
+    ],
+    [
+      "bad port env",
+      () => run([], { SWITCHYARD_PORT: "x" }),
+      /SWITCHYARD_PORT: expected an integer/,
+    ],
+    ["bad level", () => run(["--log-level", "loud"]), /--log-level: expected one of trace\|debug/],
+    ["bad format", () => run(["--log-format", "xml"]), /expected json or text, found "xml"/],
+    ["bad bool", () => run([], { SWITCHYARD_POOL_DEBUG: "yes" }), /expected a boolean/],
+    [
+      "bad pool name",
+      () => run(["--pool-capacity", "Nope=1"]),
+      /expected a pool name .* found "Nope"/,
+    ],
+    [
+      "bad pool spec",
+      () => run(["--pool-capacity", "WsFrame"]),
+      /expected Type=n, found "WsFrame"/,
+    ],
+    ["zero capacity", () => run(["--pool-capacity", "WsFrame=0"]), /expected an integer in \[1,/],
+    [
+      "bad mode",
+      () => run([], { SWITCHYARD_MODE: "paper" }),
+      /expected sim or live, found "paper"/,
+    ],
+    ["bad host", () => run(["--host", "a b"]), /expected a host name or address/],
+    [
+      "missing file",
+      () => run(["--config", "/missing.json"]),
+      /config file \/missing.json: cannot read it/,
+    ],
+    [
+      "bad json",
+      () => run(["--config", "/x"], {}, { "/x": "{" }),
+      /expected JSON, found a parse error/,
+    ],
+    ["not an object", () => run(["--config", "/x"], {}, { "/x": "[]" }), /expected a JSON object/],
+    ["unknown key", () => run(["--config", "/x"], {}, { "/x": '{"htp":{}}' }), /unknown key "htp"/],
+    [
+      "bad section",
+      () => run(["--config", "/x"], {}, { "/x": '{"http":3}' }),
+      /"http" must be an object/,
+    ],
+    [
+      "bad caps",
+      () => run(["--config", "/x"], {}, { "/x": '{"pools":{"capacities":[]}}' }),
+      /"pools.capacities" must be an object/,
+    ],
+  ];
+  for (const [name, fn, re] of cases) {
+    await t.step(name, () => {
+      assert.throws(fn, (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, found ${err}`);
+        assert.match(err.message, re);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("config file sets every section", () => {
+  const files = {
+    "/c.json": JSON.stringify({
+      mode: "live",
+      log: { format: "text" },
+      pools: { debug: true, shutdownTimeoutMs: 250, capacities: { ExecReport: 64 } },
+    }),
+  };
+  const c = run([], { SWITCHYARD_CONFIG: "/c.json" }, files);
+  assert.equal(c.mode, "live");
+  assert.equal(c.log.format, "text");
+  assert.equal(c.pools.debug, true);
+  assert.equal(c.pools.shutdownTimeoutMs, 250);
+  assert.equal(c.pools.capacities.ExecReport, 64);
+});

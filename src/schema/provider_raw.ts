@@ -104,8 +104,8 @@ export class ProviderRaw implements Poolable, ProviderRawData {
     this.price = "";
     this.qty = "";
     this.buyerMaker = false;
-    this.bids.length = 0;
-    this.asks.length = 0;
+    if (this.bids.length !== 0) this.bids.length = 0; // guard: a no-op length write costs ~50 ns
+    if (this.asks.length !== 0) this.asks.length = 0;
     this.bidPx = "";
     this.bidQty = "";
     this.askPx = "";

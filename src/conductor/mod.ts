@@ -1,0 +1,25 @@
+/**
+ * The conductor: receives every pooled canonical event from the adapters and passes it through
+ * to the dispatcher (MISSION R-05), showing it first to the windowed-merge stages of its symbol
+ * and kind (R-06; {@linkcode MergeStage} is the plug-in point, the merge itself lands later).
+ *
+ * Ownership: the conductor takes a pooled event from an adapter and passes it on to the
+ * dispatcher, which releases it exactly once; the conductor never releases anything.
+ *
+ * @example
+ * ```ts
+ * const conductor = new Conductor({ sink: dispatcher });
+ * adapter.onEvent = (ev) => conductor.ingest(ev);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Conductor,
+  type ConductorOptions,
+  type ConductorStats,
+  type EventSink,
+  MERGE_STAGES_MAX_DEFAULT,
+} from "./conductor.ts";
+export type { MergeStage } from "./merge_stage.ts";

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DEFAULT_POOL_CAPACITIES, type SchemaPoolCapacities } from "../schema/schema_pools.ts";
 
 /** Log output format. */
 export type LogFormat = "json" | "text";
@@ -13,14 +14,7 @@ export type LogFormat = "json" | "text";
 export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
 /** Capacities of the six pools (objects in flight). */
-export interface PoolCapacities {
-  WsFrame: number;
-  ProviderRaw: number;
-  CanonicalEvent: number;
-  MergedEvent: number;
-  OrderRequest: number;
-  ExecReport: number;
-}
+export type PoolCapacities = SchemaPoolCapacities;
 
 /** The validated configuration. */
 export interface GatewayConfig {
@@ -39,15 +33,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Seed capacities (MISSION ). */
-export const DEFAULT_POOL_CAPACITIES: Readonly<PoolCapacities> = Object.freeze({
-  WsFrame: 200,
-  ProviderRaw: 200,
-  CanonicalEvent: 300,
-  MergedEvent: 50,
-  OrderRequest: 20,
-  ExecReport: 20,
-});
+export { DEFAULT_POOL_CAPACITIES };
 
 const LOG_LEVELS: readonly LogLevelName[] = ["trace", "debug", "info", "warning", "error", "fatal"];
 const POOL_NAMES = Object.keys(DEFAULT_POOL_CAPACITIES) as (keyof PoolCapacities)[];

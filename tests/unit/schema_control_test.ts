@@ -15,7 +15,7 @@ import {
   validateOrderRequest,
   WireFormatError,
 } from "../../src/schema/mod.ts";
-import { SchemaValidators } from "./schema_json_schema.ts";
+import { SchemaValidators } from "../support/schema_json_schema.ts";
 
 const schemas = new SchemaValidators();
 

@@ -18,7 +18,7 @@ import {
   type SchemaDoc,
   type SchemaName,
   SchemaValidators,
-} from "./schema_json_schema.ts";
+} from "../support/schema_json_schema.ts";
 
 Deno.test("JSON Schema files compile under strict Ajv draft 2020-12", () => {
   const validators = new SchemaValidators();

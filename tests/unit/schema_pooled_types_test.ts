@@ -20,7 +20,7 @@ import {
   sampleMerged,
   sampleOrder,
   sampleRaw,
-} from "./schema_samples.ts";
+} from "../support/schema_samples.ts";
 
 /** A pooled object seen generically: its fields by key, plus the pooled-type methods. */
 type Pooled = Record<PropertyKey, unknown> & {

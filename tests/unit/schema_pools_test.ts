@@ -13,7 +13,7 @@ import {
   validateCanonicalEvent,
   WsFrame,
 } from "../../src/schema/mod.ts";
-import { sampleTrade } from "./schema_samples.ts";
+import { sampleTrade } from "../support/schema_samples.ts";
 
 Deno.test("createSchemaPools registers the six pools with the default capacities", async () => {
   const manager = new PoolManager();

@@ -23,7 +23,7 @@ import {
   sampleRaw,
   sampleTicker,
   sampleTrade,
-} from "./schema_samples.ts";
+} from "../support/schema_samples.ts";
 
 /** Asserts `error` is a message matching `pattern` (and in the house style: lower-case start). */
 function assertError(error: string | null, pattern: RegExp): void {

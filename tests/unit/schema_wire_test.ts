@@ -19,7 +19,7 @@ import {
   validateMergedEvent,
   WireFormatError,
 } from "../../src/schema/mod.ts";
-import { SchemaValidators } from "./schema_json_schema.ts";
+import { SchemaValidators } from "../support/schema_json_schema.ts";
 import {
   eventData,
   sampleBookUpdate,
@@ -29,7 +29,7 @@ import {
   sampleMerged,
   sampleTicker,
   sampleTrade,
-} from "./schema_samples.ts";
+} from "../support/schema_samples.ts";
 
 const schemas = new SchemaValidators();
 

@@ -65,7 +65,9 @@ export function formatJsonLine(record: LogRecord): string {
 
 /** Formats a record as one human-readable line with key=value properties. */
 export function formatTextLine(record: LogRecord): string {
+  const template = typeof record.rawMessage === "string" ? record.rawMessage : "";
   const props = Object.entries(record.properties)
+    .filter(([k]) => !template.includes(`{${k}}`)) // already in the message text
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(renderErrors(v))}`)
     .join(" ");
   return `${new Date(record.timestamp).toISOString()} ${record.level.toUpperCase().padEnd(7)} ${

@@ -37,7 +37,7 @@ Deno.test("logger text format is one greppable line with key=value properties", 
     assert.equal(lines.length, 1);
     assert.match(
       lines[0],
-      /DEBUG +switchyard\.gateway: listening on 8080 port=8080 host=127\.0\.0\.1\n$/,
+      /DEBUG +switchyard\.gateway: listening on 8080 host=127\.0\.0\.1\n$/,
     );
   } finally {
     await teardownLogging();

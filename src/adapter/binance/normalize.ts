@@ -36,7 +36,8 @@ export function normalizeBinance(
       out.qty = raw.qty;
       out.side = raw.buyerMaker ? "sell" : "buy";
       out.seq = raw.lastId;
-      out.seqFirst = raw.eventType === "aggTrade" && raw.firstId > 0 ? raw.firstId : raw.lastId;
+      // aggTrade: `a` (aggregate id) is the stream sequence; `f`/`l` are plain trade ids.
+      out.seqFirst = raw.lastId;
       out.exchangeTsMs = raw.tradeTimeMs || raw.eventTimeMs;
       break;
     case "depthUpdate":

@@ -22,24 +22,24 @@ function status(ready: boolean): GatewayStatus {
 const get = (path: string) => new Request(`http://127.0.0.1${path}`);
 
 Deno.test("http routes: health, readiness, metrics, pools, codec, errors", async () => {
-  assert.equal(handleRequest(get("/healthz"), status(false)).status, 200);
-  const notReady = handleRequest(get("/readyz"), status(false));
+  assert.equal((await handleRequest(get("/healthz"), status(false))).status, 200);
+  const notReady = await handleRequest(get("/readyz"), status(false));
   assert.equal(notReady.status, 503);
   assert.equal((await notReady.json()).reason, "self-check failed: x");
-  assert.equal(handleRequest(get("/readyz"), status(true)).status, 200);
-  const m = handleRequest(get("/metrics"), status(true));
+  assert.equal((await handleRequest(get("/readyz"), status(true))).status, 200);
+  const m = await handleRequest(get("/metrics"), status(true));
   assert.match(m.headers.get("content-type")!, /text\/plain; version=0\.0\.4/);
   assert.equal(parsePrometheusText(await m.text()).get("sy_up"), 1);
-  assert.deepEqual(await handleRequest(get("/v1/pools"), status(true)).json(), {
+  assert.deepEqual(await (await handleRequest(get("/v1/pools"), status(true))).json(), {
     pools: [{ name: "WsFrame", inFlight: 0 }],
   });
-  assert.deepEqual(await handleRequest(get("/v1/codec"), status(true)).json(), {
+  assert.deepEqual(await (await handleRequest(get("/v1/codec"), status(true))).json(), {
     summary: "v8-json",
   });
-  const nf = handleRequest(get("/nope"), status(true));
+  const nf = await handleRequest(get("/nope"), status(true));
   assert.equal(nf.status, 404);
   assert.match((await nf.json()).error, /no route \/nope, expected one of/);
-  const post = handleRequest(
+  const post = await handleRequest(
     new Request("http://127.0.0.1/healthz", { method: "POST" }),
     status(true),
   );

@@ -8,6 +8,9 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_POOL_CAPACITIES, type SchemaPoolCapacities } from "../schema/schema_pools.ts";
 
+/** Live view mode. */
+export type ViewMode = "auto" | "on" | "off";
+
 /** Log output format. */
 export type LogFormat = "json" | "text";
 /** Log level names accepted on the command line and in the file. */
@@ -24,6 +27,14 @@ export interface GatewayConfig {
   pools: { debug: boolean; capacities: PoolCapacities; shutdownTimeoutMs: number };
   /** `sim`: start the embedded exchange simulators on loopback; `live`: real endpoints. */
   mode: "sim" | "live";
+  /** Canonical symbols to carry (`BTC-USDT`); empty = every simulator symbol (sim) or BTC/ETH. */
+  symbols: string[];
+  /** Embedded simulator: seed and aggregate market event rate. */
+  sim: { seed: number; eventsPerSecond: number };
+  /** Binance endpoints; empty = the embedded simulator (sim) or Binance's (live). */
+  binance: { restUrl: string; wsUrl: string };
+  /** Terminal live view on stderr: on, off, or auto (a table on a TTY, a summary line otherwise). */
+  view: ViewMode;
   /** Where the config came from, for the startup log. */
   sources: string[];
 }
@@ -50,6 +61,12 @@ flags:
   --host <addr>            HTTP/WebSocket listen address (default 127.0.0.1)
   --port <n>               HTTP/WebSocket listen port, 0 = any free port (default 8080)
   --live                   connect to the real exchanges instead of the embedded simulators
+  --symbols <A-B,C-D>      canonical symbols to carry (default: all simulator symbols; live: BTC-USDT,ETH-USDT)
+  --sim-rate <n>           embedded simulator market events per second, all symbols (default 500)
+  --sim-seed <n>           embedded simulator seed (same seed, same market; default 1)
+  --binance-rest <url>     Binance REST base URL (e.g. a 'deno task sim' started elsewhere)
+  --binance-ws <url>       Binance WebSocket base URL (the adapter appends /stream?streams=...)
+  --view <mode>            live view on stderr: auto|on|off (default auto)
   --log-level <level>      trace|debug|info|warning|error|fatal (default info)
   --log-format <fmt>       json|text (default json: one JSON object per line)
   --debug-pools            poison released pooled objects and keep acquisition stacks
@@ -59,9 +76,10 @@ flags:
 
 environment (overridden by flags):
   SWITCHYARD_CONFIG, SWITCHYARD_HOST, SWITCHYARD_PORT, SWITCHYARD_LOG_LEVEL,
-  SWITCHYARD_LOG_FORMAT, SWITCHYARD_POOL_DEBUG=1, SWITCHYARD_MODE=sim|live
+  SWITCHYARD_LOG_FORMAT, SWITCHYARD_POOL_DEBUG=1, SWITCHYARD_MODE=sim|live, SWITCHYARD_SYMBOLS
 
-endpoints: /healthz /readyz /metrics /v1/pools /v1/codec`;
+endpoints: /healthz /readyz /metrics /v1/pools /v1/codec /v1/books /v1/routing /v1/consumers
+          /v1/consumers/{id}/subscriptions (POST/DELETE), WebSocket /v1/stream (docs/server.md)`;
 
 /** Result of {@linkcode loadConfig}: either run with a config or print help. */
 export type ConfigResult = { kind: "run"; config: GatewayConfig } | { kind: "help" };
@@ -78,6 +96,10 @@ function defaults(): GatewayConfig {
     log: { level: "info", format: "json" },
     pools: { debug: false, capacities: { ...DEFAULT_POOL_CAPACITIES }, shutdownTimeoutMs: 5000 },
     mode: "sim",
+    symbols: [],
+    sim: { seed: 1, eventsPerSecond: 500 },
+    binance: { restUrl: "", wsUrl: "" },
+    view: "auto",
     sources: ["defaults"],
   };
 }
@@ -129,6 +151,54 @@ function parseMode(what: string, raw: unknown): "sim" | "live" {
   throw new ConfigError(`${what}: expected sim or live, found ${JSON.stringify(raw)}`);
 }
 
+const SYMBOL_RE = /^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/;
+const SYMBOLS_MAX = 256;
+const SIM_RATE_MAX = 200_000;
+
+function parseSymbols(what: string, raw: unknown): string[] {
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === "string"
+    ? raw.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
+    : null;
+  if (list === null) {
+    throw new ConfigError(
+      `${what}: expected a list of BASE-QUOTE symbols, found ${JSON.stringify(raw)}`,
+    );
+  }
+  if (list.length > SYMBOLS_MAX) {
+    throw new ConfigError(`${what}: expected at most ${SYMBOLS_MAX} symbols, found ${list.length}`);
+  }
+  for (const sym of list) {
+    if (typeof sym !== "string" || !SYMBOL_RE.test(sym)) {
+      throw new ConfigError(
+        `${what}: expected BASE-QUOTE symbols like BTC-USDT, found ${JSON.stringify(sym)}`,
+      );
+    }
+  }
+  return [...new Set(list as string[])];
+}
+
+function parseUrl(what: string, raw: unknown, schemes: string[]): string {
+  let u: URL | null = null;
+  try {
+    u = typeof raw === "string" ? new URL(raw) : null;
+  } catch {
+    u = null;
+  }
+  if (!u || !schemes.includes(u.protocol)) {
+    throw new ConfigError(
+      `${what}: expected a ${schemes.join(" or ")} URL, found ${JSON.stringify(raw)}`,
+    );
+  }
+  return (raw as string).replace(/\/+$/, "");
+}
+
+function parseView(what: string, raw: unknown): ViewMode {
+  if (raw === "auto" || raw === "on" || raw === "off") return raw;
+  throw new ConfigError(`${what}: expected auto, on or off, found ${JSON.stringify(raw)}`);
+}
+
 function setCapacity(cfg: GatewayConfig, what: string, name: string, raw: unknown): void {
   if (!(POOL_NAMES as string[]).includes(name)) {
     throw new ConfigError(
@@ -143,7 +213,7 @@ function setCapacity(cfg: GatewayConfig, what: string, name: string, raw: unknow
   );
 }
 
-const FILE_KEYS = new Set(["http", "log", "pools", "mode"]);
+const FILE_KEYS = new Set(["http", "log", "pools", "mode", "symbols", "sim", "binance", "view"]);
 
 function applyFile(cfg: GatewayConfig, path: string, text: string): void {
   let doc: unknown;
@@ -201,6 +271,27 @@ function applyFile(cfg: GatewayConfig, path: string, text: string): void {
     }
   }
   if (o.mode !== undefined) cfg.mode = parseMode(`${path} mode`, o.mode);
+  if (o.symbols !== undefined) cfg.symbols = parseSymbols(`${path} symbols`, o.symbols);
+  if (o.view !== undefined) cfg.view = parseView(`${path} view`, o.view);
+  const sim = section("sim");
+  if (sim.seed !== undefined) {
+    cfg.sim.seed = parseInteger(`${path} sim.seed`, sim.seed, 0, 2 ** 31 - 1);
+  }
+  if (sim.eventsPerSecond !== undefined) {
+    cfg.sim.eventsPerSecond = parseInteger(
+      `${path} sim.eventsPerSecond`,
+      sim.eventsPerSecond,
+      1,
+      SIM_RATE_MAX,
+    );
+  }
+  const binance = section("binance");
+  if (binance.restUrl !== undefined) {
+    cfg.binance.restUrl = parseUrl(`${path} binance.restUrl`, binance.restUrl, ["http:", "https:"]);
+  }
+  if (binance.wsUrl !== undefined) {
+    cfg.binance.wsUrl = parseUrl(`${path} binance.wsUrl`, binance.wsUrl, ["ws:", "wss:"]);
+  }
   cfg.sources.push(`file:${path}`);
 }
 
@@ -223,6 +314,8 @@ function applyEnv(cfg: GatewayConfig, env: Record<string, string | undefined>): 
   if (debug !== undefined) cfg.pools.debug = parseBool("SWITCHYARD_POOL_DEBUG", debug);
   const mode = get("SWITCHYARD_MODE");
   if (mode !== undefined) cfg.mode = parseMode("SWITCHYARD_MODE", mode);
+  const symbols = get("SWITCHYARD_SYMBOLS");
+  if (symbols !== undefined) cfg.symbols = parseSymbols("SWITCHYARD_SYMBOLS", symbols);
   if (used.length > 0) cfg.sources.push(`env:${used.join(",")}`);
 }
 
@@ -254,6 +347,12 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
         "debug-pools": { type: "boolean" },
         "pool-capacity": { type: "string", multiple: true },
         "shutdown-timeout-ms": { type: "string" },
+        symbols: { type: "string" },
+        "sim-rate": { type: "string" },
+        "sim-seed": { type: "string" },
+        "binance-rest": { type: "string" },
+        "binance-ws": { type: "string" },
+        view: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -305,6 +404,31 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
       SHUTDOWN_TIMEOUT_MS_MAX,
     );
     flags.push("shutdown-timeout-ms");
+  }
+  if (f.symbols !== undefined) {
+    (cfg.symbols = parseSymbols("--symbols", f.symbols), flags.push("symbols"));
+  }
+  if (f["sim-rate"] !== undefined) {
+    cfg.sim.eventsPerSecond = parseInteger("--sim-rate", f["sim-rate"], 1, SIM_RATE_MAX);
+    flags.push("sim-rate");
+  }
+  if (f["sim-seed"] !== undefined) {
+    cfg.sim.seed = parseInteger("--sim-seed", f["sim-seed"], 0, 2 ** 31 - 1);
+    flags.push("sim-seed");
+  }
+  if (f["binance-rest"] !== undefined) {
+    cfg.binance.restUrl = parseUrl("--binance-rest", f["binance-rest"], ["http:", "https:"]);
+    flags.push("binance-rest");
+  }
+  if (f["binance-ws"] !== undefined) {
+    cfg.binance.wsUrl = parseUrl("--binance-ws", f["binance-ws"], ["ws:", "wss:"]);
+    flags.push("binance-ws");
+  }
+  if (f.view !== undefined) (cfg.view = parseView("--view", f.view), flags.push("view"));
+  if ((cfg.binance.restUrl === "") !== (cfg.binance.wsUrl === "")) {
+    throw new ConfigError(
+      "binance endpoints: expected both restUrl and wsUrl or neither, found only one",
+    );
   }
   if (flags.length > 0) cfg.sources.push(`flags:${flags.join(",")}`);
   return { kind: "run", config: cfg };

@@ -1,14 +1,32 @@
 /**
  * Gateway assembly: config -> logging -> pools -> codec engines -> self-check -> metrics ->
- * HTTP server; and the reverse on shutdown (stop serving, drain pools, report leaks).
+ * pipeline (simulator or live endpoints -> Binance adapter -> conductor -> dispatcher ->
+ * consumers) -> HTTP/WS server -> live view; and the reverse on shutdown (stop serving, close
+ * the adapter and consumers, drain pools, report leaks).
  *
  * @module
  */
 
+import {
+  BINANCE_LIVE_ENDPOINTS,
+  BinanceAdapter,
+  type BinanceAdapterEvent,
+} from "../adapter/binance/mod.ts";
+import type { BookResyncEvent, BookStateChange } from "../adapter/shared/mod.ts";
+import { Conductor } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
+import { type Consumer, ConsumerRegistry } from "../consumer/mod.ts";
+import { Dispatcher, RoutingTable } from "../dispatcher/mod.ts";
 import { PoolManager, type PoolStats } from "../pool/mod.ts";
+import type { CanonicalEvent } from "../schema/canonical_event.ts";
 import { createSchemaPools, type SchemaPools } from "../schema/mod.ts";
-import { type RunningHttpServer, startHttpServer } from "../server/mod.ts";
+import {
+  type BookStateView,
+  type RunningHttpServer,
+  startHttpServer,
+  StreamServer,
+} from "../server/mod.ts";
+import { type BinanceSim, startBinanceSim } from "../sim/binance/mod.ts";
 import {
   componentLogger,
   type Counter,
@@ -17,18 +35,37 @@ import {
   MetricsRegistry,
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
+import { LiveView } from "./live_view.ts";
 import { runSelfCheck, type SelfCheckResult } from "./self_check.ts";
 
 const log = componentLogger("gateway");
+const adapterLog = componentLogger("adapter.binance");
+const bookLog = componentLogger("book");
 
 /** Loop-lag histogram buckets, in ms. */
 const LOOP_LAG_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
+/** Symbols carried in live mode when none are configured. */
+const LIVE_SYMBOLS_DEFAULT = ["BTC-USDT", "ETH-USDT"];
+
+/** Options of {@linkcode Gateway.start} beyond the config (tests). */
+export interface GatewayStartOptions {
+  /** Force the live view off/on regardless of config and TTY. */
+  view?: boolean;
+}
 
 /** A running gateway. */
 export class Gateway {
   #ready = false;
   #notReady = "starting";
   #stopping: Promise<void> | null = null;
+  server: RunningHttpServer | null = null;
+  sim: BinanceSim | null = null;
+  adapter: BinanceAdapter | null = null;
+  view: LiveView | null = null;
+  readonly routes = new RoutingTable<Consumer>();
+  readonly consumers: ConsumerRegistry;
+  readonly dispatcher: Dispatcher<Consumer>;
+  readonly conductor: Conductor;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -38,8 +75,18 @@ export class Gateway {
     readonly codec: CodecStatus,
     readonly selfCheck: SelfCheckResult,
     private readonly lag: LoopLagSampler,
-    private server: RunningHttpServer | null,
-  ) {}
+  ) {
+    this.consumers = new ConsumerRegistry({ routes: this.routes });
+    this.dispatcher = new Dispatcher({
+      routes: this.routes,
+      pool: pools.canonicalEvent,
+      onError: (err, info) => log.error("delivery to {consumerId} failed", { ...info, error: err }),
+    });
+    this.conductor = new Conductor({
+      sink: this.dispatcher,
+      onError: (err, stageId) => log.error("merge stage {stageId} failed", { stageId, error: err }),
+    });
+  }
 
   /** Address the HTTP server listens on. */
   get httpAddress(): { host: string; port: number } {
@@ -47,13 +94,13 @@ export class Gateway {
     return { host: this.server.host, port: this.server.port };
   }
 
-  /** True once start-up checks passed and until shutdown begins. */
+  /** True once start-up checks passed and the adapter started, until shutdown begins. */
   get ready(): boolean {
     return this.#ready;
   }
 
-  /** Builds and starts everything; throws on a configuration or listen error. */
-  static async start(config: GatewayConfig): Promise<Gateway> {
+  /** Builds and starts everything; throws on a listen error. Adapter failures leave it not ready. */
+  static async start(config: GatewayConfig, opts: GatewayStartOptions = {}): Promise<Gateway> {
     log.info("starting switchyard", {
       deno: Deno.version.deno,
       mode: config.mode,
@@ -99,44 +146,191 @@ export class Gateway {
     engineInfo.labels("v8-json").set(1);
     engineInfo.labels("simdjson").set(codec.simdjson.available ? 1 : 0);
 
-    const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag, null);
+    const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
+    gw.#registerPipelineMetrics();
+    const stream = new StreamServer({ consumers: gw.consumers, metrics });
     gw.server = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
+      stream,
+      metrics,
       status: {
         ready: () => gw.#ready,
         notReadyReason: () => gw.#notReady,
         pools: () => poolManager.stats(),
         codec: () => codec,
         metrics,
+        consumers: gw.consumers,
+        routing: () => gw.routes.snapshot(),
+        books: () => gw.#bookViews(),
       },
       onError: (err) => log.error("http handler failed", { error: err }),
     });
     lag.start();
-    if (selfCheck.ok) {
-      gw.#ready = true;
-      gw.#notReady = "";
-    } else {
+    log.info(
+      "listening on http://{host}:{port} (WebSocket /v1/stream; /healthz /readyz /metrics /v1/books)",
+      {
+        host: gw.server.host,
+        port: gw.server.port,
+      },
+    );
+
+    if (!selfCheck.ok) {
       gw.#notReady = "self-check failed: " +
         selfCheck.steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join("; ");
+      return gw;
     }
-    log.info("listening on http://{host}:{port} (/healthz /readyz /metrics /v1/pools /v1/codec)", {
-      host: gw.server.host,
-      port: gw.server.port,
-      ready: gw.#ready,
-    });
+    try {
+      await gw.#startMarketData();
+    } catch (err) {
+      gw.#notReady = `market data did not start: ${(err as Error).message}`;
+      log.error("market data did not start: {error}", { error: err });
+      return gw;
+    }
+    gw.#ready = true;
+    gw.#notReady = "";
+    const viewOn = opts.view ?? (config.view === "on" || config.view === "auto");
+    if (viewOn) {
+      gw.view = new LiveView({
+        consumers: gw.consumers,
+        table: config.view === "on" || Deno.stderr.isTerminal(),
+        source: {
+          eventsByKind: () => gw.adapter?.stats().eventsByKind ?? {},
+          books: () => gw.#bookViews(),
+          symbols: () => gw.adapter?.activeSymbols() ?? [],
+        },
+      });
+      gw.view.start();
+    }
     return gw;
   }
 
-  /** Stops serving, waits for pooled objects in flight, logs leaks. Idempotent. */
+  async #startMarketData(): Promise<void> {
+    const cfg = this.config;
+    let restUrl = cfg.binance.restUrl;
+    let wsUrl = cfg.binance.wsUrl;
+    let symbols = cfg.symbols; // empty with a simulator: every symbol it lists
+    if (restUrl === "" && cfg.mode === "sim") {
+      this.sim = await startBinanceSim({
+        hostname: "127.0.0.1",
+        port: 0,
+        seed: cfg.sim.seed,
+        eventsPerSecond: cfg.sim.eventsPerSecond,
+      });
+      restUrl = this.sim.restUrl;
+      wsUrl = this.sim.wsUrl;
+      log.info("embedded binance simulator on {restUrl} ({symbols} symbols, {rate} events/s)", {
+        restUrl,
+        wsUrl,
+        symbols: this.sim.symbols.length,
+        rate: cfg.sim.eventsPerSecond,
+      });
+    } else if (restUrl === "") {
+      restUrl = BINANCE_LIVE_ENDPOINTS.rest;
+      wsUrl = BINANCE_LIVE_ENDPOINTS.ws;
+      if (symbols.length === 0) symbols = LIVE_SYMBOLS_DEFAULT;
+    }
+    const resyncs = this.metrics.counter(
+      "switchyard_book_resync_total",
+      "Order book resynchronisations (book.resync telemetry)",
+      ["provider", "symbol", "reason"],
+    );
+    this.adapter = new BinanceAdapter({
+      restUrl,
+      wsUrl,
+      symbols,
+      pools: this.pools,
+      sink: (ev: CanonicalEvent) => this.conductor.ingest(ev),
+      onResync: (e: BookResyncEvent) => {
+        resyncs.labels(e.provider, e.symbol, e.reason).inc();
+        bookLog.warning("book.resync {provider} {symbol} reason={reason}", { ...e });
+      },
+      onStateChange: (c: BookStateChange) => bookLog.info("book {symbol} {from} -> {to}", { ...c }),
+      onEvent: logAdapterEvent,
+    });
+    log.info("binance adapter: {restUrl} {wsUrl}", { restUrl, wsUrl, symbols });
+    await this.adapter.start();
+  }
+
+  #bookViews(): BookStateView[] {
+    return (this.adapter?.books() ?? []).map((b) => ({
+      provider: b.provider,
+      symbol: b.symbol,
+      state: b.state,
+      bookId: b.bookId,
+      bestBid: b.bestBid,
+      bestAsk: b.bestAsk,
+      resyncs: { ...b.resyncs },
+      lastUpdateMs: b.lastUpdateRecvTsMs,
+    }));
+  }
+
+  #registerPipelineMetrics(): void {
+    const m = this.metrics;
+    const events = m.counter("switchyard_adapter_events_total", "Canonical events emitted", [
+      "provider",
+      "kind",
+    ]);
+    const frames = m.counter("switchyard_adapter_frames_total", "WebSocket frames received", [
+      "provider",
+    ]);
+    const decodeErrors = m.counter(
+      "switchyard_adapter_decode_errors_total",
+      "Frames that failed to decode (counted, logged, skipped)",
+      ["provider"],
+    );
+    const dispatched = m.counter("switchyard_dispatch_events_total", "Events dispatched");
+    const clones = m.counter("switchyard_dispatch_clones_total", "Per-subscriber clones enqueued");
+    const unrouted = m.counter("switchyard_dispatch_unrouted_total", "Events with no subscriber");
+    const books = m.gauge("switchyard_book_state", "1 for the current sync state of each book", [
+      "provider",
+      "symbol",
+      "state",
+    ]);
+    const consumerDropped = m.counter(
+      "switchyard_consumer_dropped_total",
+      "Events dropped at a full consumer queue",
+      ["consumer"],
+    );
+    m.collect(() => {
+      const a = this.adapter?.stats();
+      if (a) {
+        frames.labels("binance").syncTo(a.frames);
+        decodeErrors.labels("binance").syncTo(a.decodeErrors);
+        for (const [kind, n] of Object.entries(a.eventsByKind)) {
+          events.labels("binance", kind).syncTo(n);
+        }
+      }
+      const d = this.dispatcher.stats();
+      dispatched.labels().syncTo(d.dispatched);
+      clones.labels().syncTo(d.clones);
+      unrouted.labels().syncTo(d.unrouted);
+      for (const b of this.adapter?.books() ?? []) {
+        for (const state of ["SYNCING", "LIVE", "RESYNCING", "STALE"]) {
+          books.labels(b.provider, b.symbol, state).set(b.state === state ? 1 : 0);
+        }
+      }
+      for (const c of this.consumers.list()) {
+        const n = c.stats().dropped;
+        const child = consumerDropped.labels(c.id);
+        if (n >= child.value) child.syncTo(n);
+      }
+    });
+  }
+
+  /** Stops serving, closes market data and consumers, waits for pooled objects, logs leaks. */
   shutdown(reason: string): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#stopping = (async () => {
       log.info("shutting down ({reason})", { reason });
       this.#ready = false;
       this.#notReady = `shutting down: ${reason}`;
+      this.view?.stop();
       this.lag.stop();
       await this.server?.shutdown();
+      await this.adapter?.close();
+      this.consumers.closeAll();
+      await this.sim?.close();
       const report = await this.poolManager.shutdown({
         timeoutMs: this.config.pools.shutdownTimeoutMs,
       });
@@ -147,6 +341,36 @@ export class Gateway {
       });
     })();
     return this.#stopping;
+  }
+}
+
+function logAdapterEvent(e: BinanceAdapterEvent): void {
+  switch (e.type) {
+    case "connection": {
+      const ev = e.event;
+      if (ev.type === "error" || ev.type === "close_timeout") {
+        adapterLog.warning("connection {type}", { ...ev });
+      } else if (
+        ev.type === "open" || ev.type === "close" || ev.type === "reconnect_scheduled" ||
+        ev.type === "rotation"
+      ) {
+        adapterLog.info("connection {type}", { ...ev });
+      } else adapterLog.debug("connection {type}", { ...ev });
+      return;
+    }
+    case "decode_error":
+    case "exchange_error":
+    case "pool_exhausted":
+    case "subscribe_timeout":
+    case "unknown_symbol":
+      adapterLog.warning("{type}", { ...e });
+      return;
+    case "exchange_info":
+      if (e.error) adapterLog.warning("exchangeInfo attempt {attempt} failed: {error}", { ...e });
+      else adapterLog.info("exchangeInfo: {symbols} symbols", { ...e });
+      return;
+    default:
+      adapterLog.info("{type}", { ...e });
   }
 }
 

@@ -87,7 +87,10 @@ export interface BinanceAdapterOptions {
   restUrl: string;
   /** WebSocket base URL; the adapter appends `/stream?streams=...`. */
   wsUrl: string;
-  /** Canonical symbols to carry (`BTC-USDT`); unknown ones are reported and skipped. */
+  /**
+   * Canonical symbols to carry (`BTC-USDT`); unknown ones are reported and skipped. Empty means
+   * every TRADING symbol exchangeInfo lists (meant for simulators: Binance lists thousands).
+   */
   symbols: readonly string[];
   streams?: readonly BinanceStreamKind[];
   pools: Pick<SchemaPools, "wsFrame" | "providerRaw" | "canonicalEvent">;
@@ -189,7 +192,11 @@ export class BinanceAdapter {
    */
   async start(): Promise<void> {
     await this.#loadExchangeInfo();
-    const requested = this.#resolve(this.#opts.symbols);
+    const requested = this.#opts.symbols.length > 0
+      ? this.#resolve(this.#opts.symbols)
+      : [...this.#infoByCanonical.values()].filter((i) => i.status === "TRADING").map((i) =>
+        i.symbol
+      );
     if (requested.length === 0) {
       throw new Error(
         `binance: expected at least one known symbol, found none of ${

@@ -1,0 +1,561 @@
+/**
+ * The Binance Spot market-data simulator: one loopback port serving the market streams
+ * (`/ws/...`, `/stream?streams=...`), the public REST endpoints (`/api/v3/...`) and the
+ * simulator's admin endpoints (`/_sim/...`), fed either by the deterministic market generator
+ * or by a recorded session.
+ *
+ * Where it knowingly differs from the real venue (protocol notes §1-§3, §9):
+ * - Keep-alive: Deno's server sends the ping itself (`idleTimeout`), after `pingIntervalMs`
+ *   (20 s) of *inbound silence* rather than on a fixed 20 s cadence, and closes (1001) when
+ *   nothing at all arrives within another `pingIntervalMs`: a 20 s pong deadline instead of
+ *   60 s, and any inbound frame (not only a pong) keeps the connection alive.
+ * - The 5 messages/s inbound limit counts text and binary messages only: ping and pong frames
+ *   never reach JavaScript. Breaking it closes with 1008. SUBSCRIBE past 1024 streams gets an
+ *   error frame (code 2) and changes nothing; a URL with too many streams gets HTTP 400.
+ * - Abrupt drops go through a TCP front in this process (see `tcp_front.ts`); Deno's client
+ *   then reports `wasClean: false` with code 0 or 1006.
+ * - 24hrTicker / miniTicker / avgPrice statistics cover the time since the simulator started
+ *   (capped at 24 h for `O`), not a rolling 24 h or 5 min window.
+ * - Accepted but never fed: `@ticker_1h/_4h/_1d`, `!ticker_<w>@arr`, `@referencePrice`,
+ *   `@blockTrade`. `timeUnit=MICROSECOND` is refused (HTTP 400) rather than honoured.
+ * - Under `timeScale`/`klineBarScale` kline bars are shorter than their name (test use).
+ * - REST weight is one bucket for every client (all of them are 127.0.0.1); the first request
+ *   during a 429 back-off is banned with 418 (`requestsAfter429Max` tolerates more).
+ *
+ * @module
+ */
+
+import {
+  DEFAULT_SYMBOL_SPECS,
+  MarketGenerator,
+  MarketPacer,
+  type SymbolSpec,
+} from "../market/mod.ts";
+import { handleAdminRequest } from "./admin_api.ts";
+import { encodeExchangeInfo, type ExchangeSymbol, exchangeSymbolOf } from "./exchange_info.ts";
+import { BinanceSimFaults } from "./fault_controller.ts";
+import { BinanceMarketFeed, type DepthSnapshot } from "./market_feed.ts";
+import { encodeBookDepth, encodeLevels } from "./market_encoder.ts";
+import {
+  inferExchangeSymbols,
+  parseHttpRecording,
+  parseWsRecording,
+  recordedDepthBodies,
+  type WsRecording,
+} from "./recording.ts";
+import { ReplaySession } from "./replay_session.ts";
+import { handleRestRequest, jsonResponse } from "./rest_api.ts";
+import {
+  type BinanceSimOptions,
+  resolveBinanceSimOptions,
+  type ResolvedBinanceSimOptions,
+} from "./sim_options.ts";
+import { parseStreamName } from "./stream_name.ts";
+import { StreamHub } from "./stream_hub.ts";
+import { TcpFront } from "./tcp_front.ts";
+import { WeightLimiter } from "./weight_limiter.ts";
+import { type ConnectionInfo, type ConnectionSettings, WsConnection } from "./ws_connection.ts";
+
+/** Handle of a timer (setTimeout / setInterval). */
+type Timer = ReturnType<typeof setTimeout>;
+
+/** Counters of a running simulator. */
+export interface BinanceSimStats {
+  /** Open WebSocket connections. */
+  readonly connections: number;
+  /** WebSocket connections accepted since start. */
+  readonly connectionsOpened: number;
+  /** Frames sent on all connections, open and closed. */
+  readonly framesSent: number;
+  /** Frames discarded by stalls (and by a full delay queue). */
+  readonly framesDropped: number;
+  /** Stream subscriptions over all open connections. */
+  readonly subscriptions: number;
+  /** Market events generated (0 in replay mode). */
+  readonly eventsGenerated: number;
+  /** Target events per second. */
+  readonly eventsPerSecondTarget: number;
+  /** Events the pacer dropped because the scheduler fell behind. */
+  readonly eventsShed: number;
+  /** Whether generation is paused. */
+  readonly paused: boolean;
+  /** REST requests answered (any status). */
+  readonly restRequests: number;
+  /** REST answers with 429. */
+  readonly rest429: number;
+  /** REST answers with 418. */
+  readonly rest418: number;
+  /** Frames delivered by replay sessions. */
+  readonly replayFramesSent: number;
+}
+
+/**
+ * Starts a simulator and resolves once it listens. Always `await sim.close()`.
+ *
+ * @example
+ * ```ts
+ * const sim = await startBinanceSim({ seed: 7, eventsPerSecond: 2000, timeScale: 0.01 });
+ * const ws = new WebSocket(`${sim.wsUrl}/stream?streams=btcusdt@trade/btcusdt@depth@100ms`);
+ * const depth = await fetch(`${sim.restUrl}/api/v3/depth?symbol=BTCUSDT&limit=1000`);
+ * // ...
+ * await sim.close();
+ * ```
+ */
+export async function startBinanceSim(options: BinanceSimOptions = {}): Promise<BinanceSim> {
+  const resolved = resolveBinanceSimOptions(options);
+  let replay: ReplayData | null = null;
+  if (resolved.replay !== null) {
+    const recording = parseWsRecording(await Deno.readTextFile(resolved.replay.wsFile));
+    const bodies = resolved.replay.httpFile === ""
+      ? new Map<string, string>()
+      : recordedDepthBodies(parseHttpRecording(await Deno.readTextFile(resolved.replay.httpFile)));
+    replay = { recording, depthBodies: bodies, speed: resolved.replay.speed };
+  }
+  return new BinanceSim(resolved, replay);
+}
+
+interface ReplayData {
+  readonly recording: WsRecording;
+  readonly depthBodies: ReadonlyMap<string, string>;
+  readonly speed: number;
+}
+
+/** A running simulator. Create with {@link startBinanceSim}. */
+export class BinanceSim {
+  /** The bound port (REST, WebSocket and admin share it). */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`: prefix of `/api/v3/...`. */
+  readonly restUrl: string;
+  /** `ws://127.0.0.1:<port>`: prefix of `/ws/<stream>` and `/stream?streams=...`. */
+  readonly wsUrl: string;
+  /** Fault injection. */
+  readonly faults: BinanceSimFaults;
+  /** The market generator (null in replay mode). */
+  readonly market: MarketGenerator | null;
+  /** Served symbols, upper case. */
+  readonly symbols: readonly string[];
+  readonly #options: ResolvedBinanceSimOptions;
+  readonly #hub: StreamHub;
+  readonly #feed: BinanceMarketFeed | null;
+  readonly #pacer: MarketPacer | null;
+  readonly #replay: ReplayData | null;
+  readonly #exchangeSymbols: Map<string, ExchangeSymbol>;
+  readonly #limiter: WeightLimiter;
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #front: TcpFront;
+  readonly #connections = new Map<number, WsConnection>();
+  readonly #sessions = new Set<ReplaySession>();
+  readonly #sleeps = new Set<{ timer: Timer; resolve: () => void }>();
+  readonly #settings: ConnectionSettings;
+  readonly #scheduler: Timer | undefined;
+  #paused: boolean;
+  #nextConnectionId = 1;
+  #connectionsOpened = 0;
+  #closedFramesSent = 0;
+  #closedFramesDropped = 0;
+  #restRequests = 0;
+  #replayFramesSent = 0;
+  #closing: Promise<void> | null = null;
+
+  /** Use {@link startBinanceSim}. */
+  constructor(options: ResolvedBinanceSimOptions, replay: ReplayData | null) {
+    this.#options = options;
+    this.#replay = replay;
+    this.#paused = options.paused;
+    this.#hub = new StreamHub((channel) => this.#feed?.onChannelActivated(channel));
+    if (replay === null) {
+      const specs = selectSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols);
+      this.market = new MarketGenerator({
+        seed: options.seed,
+        symbols: specs,
+        priceOffsetBps: options.priceOffsetBps,
+        levelsInitial: options.levelsInitial,
+        levelsMax: options.levelsMax,
+      });
+      const names = this.market.symbols.map((s) => s.base + s.quote);
+      this.#feed = new BinanceMarketFeed({
+        generator: this.market,
+        names,
+        hub: this.#hub,
+        clock: options.clock,
+        timings: options,
+        monotonicMs: performance.now(),
+      });
+      this.#pacer = new MarketPacer(
+        { eventsPerSecond: options.eventsPerSecond },
+        performance.now(),
+      );
+      this.#exchangeSymbols = new Map(
+        this.market.symbols.map((s) => [s.base + s.quote, exchangeSymbolOf(s)]),
+      );
+    } else {
+      this.market = null;
+      this.#feed = null;
+      this.#pacer = null;
+      const inferred = inferExchangeSymbols(replay.recording, replay.depthBodies);
+      this.#exchangeSymbols = new Map(inferred.map((s) => [s.symbol, s]));
+    }
+    this.symbols = [...this.#exchangeSymbols.keys()];
+    this.#limiter = new WeightLimiter({
+      limit: options.weightLimit,
+      windowMs: options.weightWindowMs,
+      banMs: options.banMs,
+      requestsAfter429Max: options.requestsAfter429Max,
+    });
+    this.faults = new BinanceSimFaults({
+      connections: () => [...this.#connections.values()],
+      feed: () => this.#feed,
+      limiter: this.#limiter,
+      hasSymbol: (symbol) => this.#exchangeSymbols.has(symbol),
+      symbols: () => this.symbols,
+    });
+    this.#settings = {
+      streamsMax: options.streamsMax,
+      inboundMessagesMax: options.inboundMessagesMax,
+      inboundWindowMs: options.inboundWindowMs,
+      lifetimeMs: options.connectionLifetimeMs,
+      shutdownNoticeMs: options.serverShutdownNoticeMs,
+      sendBufferBytesMax: options.sendBufferBytesMax,
+      clock: options.clock,
+      ackDelayMs: () => this.faults.ackDelayMs,
+    };
+    // Bind the public port first: when it is taken, nothing else has been started yet.
+    this.#front = TcpFront.bind({ hostname: options.hostname, port: options.port });
+    try {
+      this.#server = Deno.serve(
+        {
+          hostname: options.hostname,
+          port: 0,
+          onListen: () => {},
+          onError: (err) => internalError(err),
+        },
+        (request, info) => this.#handle(request, info),
+      );
+    } catch (err) {
+      void this.#front.close();
+      throw err;
+    }
+    this.#front.start(this.#server.addr.port);
+    this.port = this.#front.port;
+    const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+    this.restUrl = `http://${host}:${this.port}`;
+    this.wsUrl = `ws://${host}:${this.port}`;
+    if (this.#feed !== null) this.#scheduler = setInterval(() => this.#tick(), options.tickMs);
+  }
+
+  /** Counters. */
+  stats(): BinanceSimStats {
+    let framesSent = this.#closedFramesSent;
+    let framesDropped = this.#closedFramesDropped;
+    for (const connection of this.#connections.values()) {
+      framesSent += connection.framesSent;
+      framesDropped += connection.framesDropped;
+    }
+    let replayFramesSent = this.#replayFramesSent;
+    for (const session of this.#sessions) replayFramesSent += session.framesSent;
+    return {
+      connections: this.#connections.size,
+      connectionsOpened: this.#connectionsOpened,
+      framesSent,
+      framesDropped,
+      subscriptions: this.#hub.subscriptionCount(),
+      eventsGenerated: this.market?.eventsGenerated ?? 0,
+      eventsPerSecondTarget: this.#pacer?.eventsPerSecond ?? 0,
+      eventsShed: this.#pacer?.stats().eventsShed ?? 0,
+      paused: this.#paused,
+      restRequests: this.#restRequests,
+      rest429: this.#limiter.counts.limited,
+      rest418: this.#limiter.counts.banned,
+      replayFramesSent,
+    };
+  }
+
+  /** Open connections. */
+  connections(): ConnectionInfo[] {
+    return [...this.#connections.values()].map((c) => c.info());
+  }
+
+  /**
+   * The simulator's current book of `symbol` in Binance strings, up to `levelsMax` levels per
+   * side (default 5000), with the update id it reflects. Generated mode only.
+   */
+  bookSnapshot(symbol: string, levelsMax = 5000): DepthSnapshot {
+    if (this.#feed === null) {
+      throw new RangeError("bookSnapshot: expected a generated market, found replay mode");
+    }
+    if (!this.#feed.has(symbol)) {
+      throw new RangeError(`symbol: expected a simulated symbol, found ${symbol}`);
+    }
+    return this.#feed.depth(symbol, levelsMax);
+  }
+
+  /** Last book update id of `symbol` (generated mode). */
+  lastUpdateId(symbol: string): number {
+    return this.bookSnapshot(symbol, 0).lastUpdateId;
+  }
+
+  /** Stops generating events; periodic streams keep flushing what is pending. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Restarts generation (without a burst for the paused time). */
+  resume(): void {
+    if (this.#pacer !== null && this.#paused) {
+      this.#pacer.record(this.#pacer.due(performance.now()));
+    }
+    this.#paused = false;
+  }
+
+  /** Changes the generated event rate. */
+  setRate(eventsPerSecond: number): void {
+    this.#pacer?.setRate(eventsPerSecond, performance.now());
+  }
+
+  /**
+   * Stops everything: the scheduler, replays and delayed answers; closes every WebSocket with a
+   * close frame (then drops any that did not finish within a bounded wait), the TCP front and
+   * the HTTP server. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#scheduler !== undefined) clearInterval(this.#scheduler);
+    for (const session of this.#sessions) session.stop();
+    for (const sleep of this.#sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.resolve();
+    }
+    this.#sleeps.clear();
+    for (const connection of this.#connections.values()) {
+      connection.close(1001, "simulator shutting down");
+    }
+    const deadline = performance.now() + 1000;
+    while (this.#connections.size > 0 && performance.now() < deadline) await delay(10);
+    for (const connection of this.#connections.values()) connection.drop();
+    await this.#front.close();
+    await this.#server.shutdown();
+  }
+
+  #tick(): void {
+    const monotonicMs = performance.now();
+    const feed = this.#feed!;
+    const pacer = this.#pacer!;
+    const due = pacer.due(monotonicMs);
+    if (this.#paused) {
+      pacer.record(due);
+    } else if (due > 0) {
+      pacer.record(this.market!.generate(due, this.#options.clock(), feed.onEvent));
+      feed.endBatch();
+    }
+    feed.onTick(monotonicMs);
+  }
+
+  async #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    // Read before any upgrade: afterwards Deno throws "Request closed".
+    const remotePort = info.remoteAddr.port;
+    const url = new URL(request.url);
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.#upgrade(request, url, remotePort);
+    }
+    if (url.pathname.startsWith("/_sim/")) {
+      return await handleAdminRequest(request, {
+        faults: this.faults,
+        stats: () => this.stats(),
+        connections: () => this.connections(),
+        bookSnapshot: (symbol, limit) => this.bookSnapshot(symbol, limit),
+        pause: () => this.pause(),
+        resume: () => this.resume(),
+      });
+    }
+    this.#restRequests++;
+    const response = await handleRestRequest(request, {
+      clock: this.#options.clock,
+      limiter: this.#limiter,
+      hasSymbol: (symbol) => this.#exchangeSymbols.has(symbol),
+      exchangeInfo: (symbols) => this.#exchangeInfo(symbols),
+      depth: (symbol, limit) => this.#depthBody(symbol, limit),
+    });
+    if (response !== null) return response;
+    return jsonResponse(404, {
+      body: JSON.stringify({ code: -1000, msg: `unknown endpoint: ${url.pathname}` }),
+      usedWeight: this.#limiter.used(this.#options.clock()),
+    });
+  }
+
+  #upgrade(request: Request, url: URL, remotePort: number): Response {
+    const target = parseStreamPath(url, this.#options.streamsMax);
+    if (typeof target === "string") {
+      return new Response(JSON.stringify({ code: 2, msg: `Invalid request: ${target}` }), {
+        status: target.startsWith("unknown path") ? 404 : 400,
+        headers: { "Content-Type": "application/json" },
+      });
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      // Deno pings after idleTimeout/2 of inbound silence and closes after idleTimeout.
+      idleTimeout: (2 * this.#options.pingIntervalMs) / 1000,
+    });
+    const id = this.#nextConnectionId++;
+    this.#connectionsOpened++;
+    const connection = new WsConnection({
+      id,
+      path: url.pathname + url.search,
+      combined: target.combined,
+      initialStreams: target.streams,
+      socket,
+      hub: this.#hub,
+      settings: this.#settings,
+      sendDelayMs: this.faults.newConnectionDelayMs,
+      hooks: {
+        dropTcp: () => this.#front.drop(remotePort),
+        onOpen: (c) => this.#onOpen(c),
+        onClosed: (c) => this.#onClosed(c),
+      },
+    });
+    this.#connections.set(id, connection);
+    return response;
+  }
+
+  #onOpen(connection: WsConnection): void {
+    if (this.#replay === null || this.#closing !== null) return;
+    const session = new ReplaySession({
+      recording: this.#replay.recording,
+      connection,
+      speed: this.#replay.speed,
+      onDone: (s) => {
+        if (this.#sessions.delete(s)) this.#replayFramesSent += s.framesSent;
+      },
+    });
+    this.#sessions.add(session);
+    session.start();
+  }
+
+  #onClosed(connection: WsConnection): void {
+    if (this.#connections.get(connection.id) !== connection) return;
+    this.#connections.delete(connection.id);
+    this.#closedFramesSent += connection.framesSent;
+    this.#closedFramesDropped += connection.framesDropped;
+  }
+
+  #exchangeInfo(symbols: readonly string[] | null): string {
+    const list = symbols === null
+      ? [...this.#exchangeSymbols.values()]
+      : symbols.map((s) => this.#exchangeSymbols.get(s)!);
+    return encodeExchangeInfo(list, {
+      serverTimeMs: this.#options.clock(),
+      weightLimit: this.#limiter.limit,
+    });
+  }
+
+  async #depthBody(symbol: string, limit: number): Promise<string> {
+    const delayMs = this.faults.takeSnapshotDelay(symbol);
+    if (delayMs > 0) await this.#sleep(delayMs);
+    if (this.#replay !== null) return replayDepthBody(this.#replay.depthBodies, symbol, limit);
+    const snapshot = this.faults.takeStaleSnapshot(symbol) ?? this.#feed!.depth(symbol, limit);
+    return encodeBookDepth(snapshot.lastUpdateId, {
+      bids: encodeLevels(snapshot.bids.slice(0, limit)),
+      asks: encodeLevels(snapshot.asks.slice(0, limit)),
+    });
+  }
+
+  /** A sleep that {@link BinanceSim.close} cuts short. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.#sleeps.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.#sleeps.add(entry);
+    });
+  }
+}
+
+/** Streams and framing requested by a WebSocket URL, or an error text. */
+function parseStreamPath(
+  url: URL,
+  streamsMax: number,
+): { combined: boolean; streams: string[] } | string {
+  if (url.searchParams.has("timeUnit")) {
+    return "timeUnit is not supported by this simulator (only ms)";
+  }
+  let combined: boolean;
+  let streams: string[];
+  const path = url.pathname;
+  if (path === "/ws" || path === "/ws/") {
+    combined = false;
+    streams = [];
+  } else if (path.startsWith("/ws/")) {
+    combined = false;
+    streams = path.slice(4).split("/").filter((s) => s !== "").map(safeDecode);
+  } else if (path === "/stream" || path === "/stream/") {
+    combined = true;
+    streams = (url.searchParams.get("streams") ?? "").split("/").filter((s) => s !== "");
+  } else {
+    return `unknown path ${path}: expected /ws/<stream> or /stream?streams=<a>/<b>`;
+  }
+  for (const stream of streams) {
+    if (parseStreamName(stream) === null) return "invalid stream";
+  }
+  const unique = [...new Set(streams)];
+  if (unique.length > streamsMax) return `too many streams, at most ${streamsMax} per connection`;
+  return { combined, streams: unique };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function selectSpecs(specs: readonly SymbolSpec[], names: readonly string[] | null): SymbolSpec[] {
+  if (names === null) return [...specs];
+  return names.map((name) => {
+    const found = specs.find((s) => s.base + s.quote === name);
+    if (found === undefined) {
+      const known = specs.map((s) => s.base + s.quote).join(", ");
+      throw new RangeError(`symbols: expected some of ${known}, found ${name}`);
+    }
+    return found;
+  });
+}
+
+function replayDepthBody(
+  bodies: ReadonlyMap<string, string>,
+  symbol: string,
+  limit: number,
+): string {
+  const body = bodies.get(symbol);
+  if (body === undefined) return encodeBookDepth(0, { bids: "[]", asks: "[]" });
+  const parsed = JSON.parse(body) as {
+    lastUpdateId: number;
+    bids: [string, string][];
+    asks: [string, string][];
+  };
+  if (parsed.bids.length <= limit && parsed.asks.length <= limit) return body;
+  return encodeBookDepth(parsed.lastUpdateId, {
+    bids: encodeLevels(parsed.bids.slice(0, limit)),
+    asks: encodeLevels(parsed.asks.slice(0, limit)),
+  });
+}
+
+function internalError(err: unknown): Response {
+  return new Response(
+    JSON.stringify({ code: -1000, msg: `internal simulator error: ${String(err)}` }),
+    {
+      status: 500,
+      headers: { "Content-Type": "application/json" },
+    },
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,9 @@
+/**
+ * Fake exchanges on loopback that speak the real wire protocols, plus the shared market
+ * generator that drives them.
+ *
+ * @module
+ */
+
+export * from "./market/mod.ts";
+export * from "./binance/mod.ts";

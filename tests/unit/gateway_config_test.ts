@@ -150,3 +150,83 @@ Deno.test("config file sets every section", () => {
   assert.equal(c.pools.shutdownTimeoutMs, 250);
   assert.equal(c.pools.capacities.ExecReport, 64);
 });
+
+Deno.test("config market-data flags: symbols, simulator, endpoints, view", () => {
+  const c = run([
+    "--symbols",
+    "BTC-USDT, ETH-USDT,BTC-USDT",
+    "--sim-rate",
+    "2000",
+    "--sim-seed",
+    "7",
+    "--binance-rest",
+    "http://127.0.0.1:9000/",
+    "--binance-ws",
+    "ws://127.0.0.1:9000",
+    "--view",
+    "off",
+  ]);
+  assert.deepEqual(c.symbols, ["BTC-USDT", "ETH-USDT"]);
+  assert.deepEqual(c.sim, { seed: 7, eventsPerSecond: 2000 });
+  assert.deepEqual(c.binance, { restUrl: "http://127.0.0.1:9000", wsUrl: "ws://127.0.0.1:9000" });
+  assert.equal(c.view, "off");
+  const env = run([], { SWITCHYARD_SYMBOLS: "SOL-USDT" });
+  assert.deepEqual(env.symbols, ["SOL-USDT"]);
+  const file = run(["--config", "/c.json"], {}, {
+    "/c.json": JSON.stringify({
+      symbols: ["ADA-USDT"],
+      view: "on",
+      sim: { seed: 3, eventsPerSecond: 10 },
+      binance: { restUrl: "https://api.binance.com", wsUrl: "wss://stream.binance.com:9443" },
+    }),
+  });
+  assert.deepEqual(file.symbols, ["ADA-USDT"]);
+  assert.equal(file.view, "on");
+  assert.deepEqual(file.sim, { seed: 3, eventsPerSecond: 10 });
+  assert.equal(file.binance.wsUrl, "wss://stream.binance.com:9443");
+});
+
+Deno.test("config rejects bad market-data settings with clear messages", async (t) => {
+  const cases: [string, () => unknown, RegExp][] = [
+    [
+      "lower-case symbol",
+      () => run(["--symbols", "btc-usdt"]),
+      /expected BASE-QUOTE symbols like BTC-USDT, found "btc-usdt"/,
+    ],
+    [
+      "symbols not a list",
+      () => run(["--config", "/x"], {}, { "/x": '{"symbols":3}' }),
+      /expected a list of BASE-QUOTE symbols/,
+    ],
+    [
+      "rate zero",
+      () => run(["--sim-rate", "0"]),
+      /--sim-rate: expected an integer in \[1, 200000\]/,
+    ],
+    [
+      "bad rest url",
+      () => run(["--binance-rest", "ftp://x", "--binance-ws", "ws://x"]),
+      /--binance-rest: expected a http: or https: URL/,
+    ],
+    [
+      "bad ws url",
+      () => run(["--binance-rest", "http://x", "--binance-ws", "http://x"]),
+      /--binance-ws: expected a ws: or wss: URL/,
+    ],
+    [
+      "only one endpoint",
+      () => run(["--binance-rest", "http://127.0.0.1:1"]),
+      /expected both restUrl and wsUrl or neither/,
+    ],
+    ["bad view", () => run(["--view", "tty"]), /--view: expected auto, on or off, found "tty"/],
+  ];
+  for (const [name, fn, re] of cases) {
+    await t.step(name, () => {
+      assert.throws(fn, (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, found ${err}`);
+        assert.match(err.message, re);
+        return true;
+      });
+    });
+  }
+});

@@ -17,7 +17,8 @@
  * - 24hrTicker / miniTicker / avgPrice statistics cover the time since the simulator started
  *   (capped at 24 h for `O`), not a rolling 24 h or 5 min window.
  * - Accepted but never fed: `@ticker_1h/_4h/_1d`, `!ticker_<w>@arr`, `@referencePrice`,
- *   `@blockTrade`. `timeUnit=MICROSECOND` is refused (HTTP 400) rather than honoured.
+ *   `@blockTrade`, and `/ws/<listenKey>` (any alphanumeric segment: there is no user data).
+ *   `timeUnit=MICROSECOND` is refused (HTTP 400) rather than honoured.
  * - Under `timeScale`/`klineBarScale` kline bars are shorter than their name (test use).
  * - REST weight is one bucket for every client (all of them are 127.0.0.1); the first request
  *   during a 429 back-off is banned with 418 (`requestsAfter429Max` tolerates more).
@@ -476,6 +477,9 @@ export class BinanceSim {
   }
 }
 
+/** A `/ws/<listenKey>` path segment: alphanumeric, as Binance's listen keys are. */
+const LISTEN_KEY_RE = /^[A-Za-z0-9]{1,64}$/;
+
 /** Streams and framing requested by a WebSocket URL, or an error text. */
 function parseStreamPath(
   url: URL,
@@ -492,7 +496,11 @@ function parseStreamPath(
     streams = [];
   } else if (path.startsWith("/ws/")) {
     combined = false;
-    streams = path.slice(4).split("/").filter((s) => s !== "").map(safeDecode);
+    // An alphanumeric segment (no `@`, so never a stream name) has the shape of the documented
+    // `/ws/<listenKey>` form; with no user data here it opens a connection that stays silent
+    // until SUBSCRIBE, as Binance does for ccxt's `/ws/0`, `/ws/1`, ... connections.
+    streams = path.slice(4).split("/").filter((s) => s !== "").map(safeDecode)
+      .filter((s) => !LISTEN_KEY_RE.test(s));
   } else if (path === "/stream" || path === "/stream/") {
     combined = true;
     streams = (url.searchParams.get("streams") ?? "").split("/").filter((s) => s !== "");

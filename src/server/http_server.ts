@@ -1,7 +1,8 @@
 /**
  * The gateway's HTTP face: health, readiness, Prometheus metrics, read-only status (pools, codec
  * engines), the consumer WebSocket endpoint (`/v1/stream`) and the HTTP control API
- * (`/v1/routing`, `/v1/consumers...`, `/v1/books...`).
+ * (`/v1/routing`, `/v1/consumers...`, `/v1/books...`) and the ops views (`/v1/dlq`,
+ * `/v1/telemetry`).
  *
  * {@linkcode handleRequest} routes one request and is what tests call without a socket;
  * {@linkcode startHttpServer} serves it with `Deno.serve`.
@@ -20,6 +21,7 @@ import {
 } from "./control_api.ts";
 import type { GatewayStatus } from "./gateway_status.ts";
 import { errorResponse, jsonResponse } from "./http_response.ts";
+import { DLQ_PATH, type OpsSources, routeOps, TELEMETRY_PATH } from "./ops_api.ts";
 import { STREAM_PATH, type StreamServer } from "./stream_server.ts";
 
 export type { GatewayStatus } from "./gateway_status.ts";
@@ -40,6 +42,8 @@ export const ROUTES: readonly string[] = [
   "/v1/consumers/{id}/subscriptions",
   "/v1/books",
   "/v1/books/{provider}/{symbol}",
+  DLQ_PATH,
+  TELEMETRY_PATH,
 ];
 
 /** Options of {@linkcode handleRequest}. */
@@ -50,6 +54,8 @@ export interface HandleRequestOptions {
   bodyBytesMax?: number;
   /** Where HTTP subscription commands are counted. */
   counters?: ControlCounters;
+  /** The dead-letter queue and telemetry bus behind `/v1/dlq` and `/v1/telemetry`. */
+  ops?: OpsSources;
 }
 
 /**
@@ -97,6 +103,8 @@ function route(
       }
       return opts.stream.upgrade(req);
   }
+  const ops = routeOps(req, opts?.ops);
+  if (ops !== null) return ops;
   const control = routeControl(req, {
     status,
     stream: opts?.stream,
@@ -123,6 +131,8 @@ export interface HttpServerOptions {
   shutdownCloseTimeoutMs?: number;
   /** When given, the HTTP control counters are registered here. */
   metrics?: MetricsRegistry;
+  /** The dead-letter queue and telemetry bus behind `/v1/dlq` and `/v1/telemetry`. */
+  ops?: OpsSources;
   /** Called for a handler error (the client gets a 500). */
   onError?: (err: unknown) => void;
 }
@@ -150,6 +160,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpSer
     stream: opts.stream,
     bodyBytesMax: opts.bodyBytesMax,
     counters,
+    ops: opts.ops,
   };
   return new Promise((resolve, reject) => {
     try {

@@ -15,7 +15,7 @@ import {
 import type { BookResyncEvent, BookStateChange } from "../adapter/shared/mod.ts";
 import { Conductor } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
-import { type Consumer, ConsumerRegistry } from "../consumer/mod.ts";
+import { ANY_PROVIDER, type Consumer, ConsumerRegistry, type StreamKey } from "../consumer/mod.ts";
 import { Dispatcher, RoutingTable } from "../dispatcher/mod.ts";
 import { PoolManager, type PoolStats } from "../pool/mod.ts";
 import type { CanonicalEvent } from "../schema/canonical_event.ts";
@@ -37,6 +37,7 @@ import {
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
 import { runSelfCheck, type SelfCheckResult } from "./self_check.ts";
+import { SnapshotOnSubscribeRoutes } from "./snapshot_on_subscribe.ts";
 
 const log = componentLogger("gateway");
 const adapterLog = componentLogger("adapter.binance");
@@ -76,7 +77,12 @@ export class Gateway {
     readonly selfCheck: SelfCheckResult,
     private readonly lag: LoopLagSampler,
   ) {
-    this.consumers = new ConsumerRegistry({ routes: this.routes });
+    this.consumers = new ConsumerRegistry({
+      routes: new SnapshotOnSubscribeRoutes({
+        routes: this.routes,
+        onSnapshotNeeded: (key) => this.#publishSnapshot(key),
+      }),
+    });
     this.dispatcher = new Dispatcher({
       routes: this.routes,
       pool: pools.canonicalEvent,
@@ -250,6 +256,23 @@ export class Gateway {
     });
     log.info("binance adapter: {restUrl} {wsUrl}", { restUrl, wsUrl, symbols });
     await this.adapter.start();
+  }
+
+  /**
+   * A consumer needs a book snapshot (it just subscribed to snapshots, or to updates while
+   * holding snapshots): send the current book now if it is live; otherwise the sync itself will
+   * send one. Every subscriber of that snapshot stream receives it (a snapshot is self-contained,
+   * so an extra one is harmless).
+   */
+  #publishSnapshot(key: StreamKey): void {
+    const adapter = this.adapter;
+    if (adapter === null || this.#stopping !== null) return;
+    if (key.provider !== adapter.provider && key.provider !== ANY_PROVIDER) return;
+    try {
+      adapter.publishBookSnapshot(key.symbol);
+    } catch (err) {
+      log.error("book snapshot for a new subscriber failed", { ...key, error: err });
+    }
   }
 
   #bookViews(): BookStateView[] {

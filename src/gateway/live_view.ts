@@ -77,6 +77,7 @@ export class LiveView {
       c.subscribe({ provider: "*", symbol, kind: "trade" });
     }
     c.onEvent((ev: ConsumerEvent) => {
+      if (ev.type !== undefined) return; // gap markers (and exec reports) have no last trade
       this.#lastTrade.set(
         `${ev.provider}:${ev.symbol}`,
         `${ev.side === "buy" ? "+" : "-"}${ev.qty}@${ev.price}`,

@@ -19,7 +19,7 @@ import { decodeBinanceFrame, DecodeError, type JsonEngine } from "../../codec/mo
 import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
-import type { BookResyncEvent, BookStateChange } from "../shared/book_sync_state.ts";
+import type { BookResyncEvent, BookStateChange, BookSyncState } from "../shared/book_sync_state.ts";
 import {
   WsConnection,
   type WsConnectionEvent,
@@ -133,6 +133,20 @@ export interface BinanceAdapterStats {
   serverShutdowns: number;
 }
 
+/** A read-only copy of the top of one book ({@linkcode BinanceAdapter.bookView}). */
+export interface BinanceBookView {
+  /** Canonical symbol. */
+  symbol: string;
+  /** Sync state of the book. */
+  state: BookSyncState;
+  /** The book's update id (0 when no book is held). */
+  bookId: number;
+  /** Best bids first, `[price, qty]`. */
+  bids: [string, string][];
+  /** Best asks first, `[price, qty]`. */
+  asks: [string, string][];
+}
+
 interface PendingRequest {
   id: number;
   streams: string[];
@@ -158,6 +172,7 @@ export class BinanceAdapter {
   #frameSeq = 0;
   #conn: WsConnection | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
+  #started = false;
   #closed = false;
   readonly #closing = new AbortController();
   readonly #stats: BinanceAdapterStats = {
@@ -188,10 +203,21 @@ export class BinanceAdapter {
 
   /**
    * Loads exchangeInfo (bounded retries with backoff), then connects and subscribes.
-   * Throws when exchangeInfo never comes or none of the requested symbols exists.
+   * Throws when exchangeInfo never comes, none of the requested symbols exists, the adapter was
+   * started before, or {@linkcode BinanceAdapter.close} was called meanwhile (then nothing is
+   * left running).
    */
   async start(): Promise<void> {
+    if (this.#started) {
+      throw new Error("binance: expected an adapter not started yet, found it started");
+    }
+    this.#started = true;
     await this.#loadExchangeInfo();
+    // close() may have run while exchangeInfo was loading: connecting now would leak a socket
+    // and the tick timer that nobody closes.
+    if (this.#closed) {
+      throw new Error("binance: expected an open adapter after exchangeInfo, found it closed");
+    }
     const requested = this.#opts.symbols.length > 0
       ? this.#resolve(this.#opts.symbols)
       : [...this.#infoByCanonical.values()].filter((i) => i.status === "TRADING").map((i) =>
@@ -258,6 +284,56 @@ export class BinanceAdapter {
     return [...this.#assemblers.values()].map((a) => a.stats());
   }
 
+  /**
+   * A copy of the best `levelsMax` levels per side of `canonical`'s book, or null when the
+   * symbol has no book (not carried, or no depth stream). Allocates: diagnostics and tests.
+   */
+  bookView(canonical: string, levelsMax: number): BinanceBookView | null {
+    const info = this.#infoByCanonical.get(canonical);
+    const assembler = info === undefined ? undefined : this.#assemblers.get(info.symbol);
+    if (assembler === undefined) return null;
+    const top = assembler.book.top(levelsMax);
+    return {
+      symbol: canonical,
+      state: assembler.state,
+      bookId: assembler.bookId,
+      bids: top.bids,
+      asks: top.asks,
+    };
+  }
+
+  /**
+   * Emits a `book_snapshot` of `canonical`'s live book through the sink, built from the local
+   * book (no REST request): the gateway calls it when a consumer subscribes to snapshots after
+   * the book went live, since the snapshot of the sync went out before that consumer was there.
+   * Its `seq` is the book id, so the next `book_update` continues it (`seq_first = seq + 1`).
+   * Returns false when there is no live book (its snapshot comes when it syncs) or no pooled
+   * event is free (counted as pool exhaustion).
+   */
+  publishBookSnapshot(canonical: string): boolean {
+    if (this.#closed) return false;
+    const info = this.#infoByCanonical.get(canonical);
+    const assembler = info === undefined ? undefined : this.#assemblers.get(info.symbol);
+    if (assembler === undefined || assembler.state !== "LIVE") return false;
+    const ev = this.#opts.pools.canonicalEvent.tryAcquire();
+    if (ev === null) {
+      this.#poolExhausted("canonical_event", info!.symbol);
+      return false;
+    }
+    const last = assembler.stats();
+    ev.kind = "book_snapshot";
+    ev.provider = this.provider;
+    ev.symbol = canonical;
+    ev.seq = assembler.bookId;
+    ev.seqFirst = assembler.bookId;
+    ev.exchangeTsMs = last.lastUpdateExchangeTsMs;
+    ev.recvTsMs = last.lastUpdateRecvTsMs > 0 ? last.lastUpdateRecvTsMs : Date.now();
+    assembler.book.toFlat(ev.bids, "bid", assembler.book.levelsMax);
+    assembler.book.toFlat(ev.asks, "ask", assembler.book.levelsMax);
+    this.#deliver(ev);
+    return true;
+  }
+
   /** Counters, plus the connection's. */
   stats(): BinanceAdapterStats & { connection: ReturnType<WsConnection["stats"]> | null } {
     return {
@@ -282,6 +358,9 @@ export class BinanceAdapter {
   async #loadExchangeInfo(): Promise<void> {
     const backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
     for (let attempt = 1;; attempt++) {
+      if (this.#closed) {
+        throw new Error("binance: expected an open adapter to load exchangeInfo, found it closed");
+      }
       try {
         const infos = await this.rest.exchangeInfo();
         for (const i of infos) {
@@ -296,7 +375,7 @@ export class BinanceAdapter {
         if (attempt >= EXCHANGE_INFO_ATTEMPTS_MAX || this.#closed) {
           throw new Error(`binance: exchangeInfo failed ${attempt} times, last: ${error}`);
         }
-        await new Promise((r) => setTimeout(r, backoff.next()));
+        await abortableDelay(backoff.next(), this.#closing.signal);
       }
     }
   }
@@ -510,4 +589,18 @@ export class BinanceAdapter {
       // a logging callback must never break the hot path
     }
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared either way). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
 }

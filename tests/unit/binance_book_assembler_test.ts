@@ -517,6 +517,20 @@ Deno.test("snapshot failures are retried with backoff until one succeeds", async
     assert.deepEqual(h.resyncs, ["snapshot_failed", "snapshot_failed"]);
     h.finish();
   });
+  await t.step("a Retry-After on the error outlasts the backoff", async () => {
+    const h = harness();
+    h.assembler.tick(0);
+    h.diff(100, 101);
+    await h.fail(Object.assign(new Error("HTTP 429 code -1003"), { retryAfterMs: 2000 }));
+    h.assembler.tick(100);
+    h.assembler.tick(100 + 1999);
+    assert.equal(h.fetches.length, 0, "nothing is asked inside the exchange's Retry-After");
+    h.assembler.tick(100 + 2000);
+    assert.equal(h.fetches.length, 1);
+    await h.serve(101);
+    assert.equal(h.assembler.state, "LIVE");
+    h.finish();
+  });
   await t.step("malformed snapshots count as failures", async () => {
     const h = harness();
     h.assembler.tick(0);

@@ -48,6 +48,11 @@ export interface BinanceRestOptions {
   requestTimeoutMs?: number;
   /** Injected for tests. */
   fetch?: typeof fetch;
+  /**
+   * Depth snapshots in flight at once (default 2). Resyncing many symbols together must not
+   * burst the weight budget: a 429 answered to one request gets the next one banned (418).
+   */
+  depthRequestsMax?: number;
 }
 
 /** Cap on how long a Retry-After may block calls, ms (Binance bans last up to 3 days). */
@@ -59,6 +64,9 @@ export class BinanceRest {
   readonly requestTimeoutMs: number;
   readonly #fetch: typeof fetch;
   #blockedUntilMs = 0;
+  readonly #depthRequestsMax: number;
+  #depthInFlight = 0;
+  readonly #depthWaiters: (() => void)[] = [];
   /** Last `X-MBX-USED-WEIGHT-1M` seen. */
   usedWeight1m = 0;
   /** Calls made, and calls refused locally while blocked by a Retry-After. */
@@ -68,6 +76,32 @@ export class BinanceRest {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.#fetch = opts.fetch ?? fetch;
+    this.#depthRequestsMax = opts.depthRequestsMax ?? 2;
+    if (!(this.#depthRequestsMax >= 1)) {
+      throw new RangeError(`expected depthRequestsMax >= 1, found ${opts.depthRequestsMax}`);
+    }
+  }
+
+  /** Waits for a depth slot; rejects when `signal` aborts first. */
+  async #depthSlot(signal?: AbortSignal): Promise<void> {
+    while (this.#depthInFlight >= this.#depthRequestsMax) {
+      signal?.throwIfAborted();
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#depthWaiters.push(resolve);
+      const onAbort = () => resolve();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      await promise;
+      signal?.removeEventListener("abort", onAbort);
+      const i = this.#depthWaiters.indexOf(resolve);
+      if (i >= 0) this.#depthWaiters.splice(i, 1);
+    }
+    signal?.throwIfAborted();
+    this.#depthInFlight++;
+  }
+
+  #releaseDepthSlot(): void {
+    this.#depthInFlight--;
+    this.#depthWaiters.shift()?.();
   }
 
   async #get(path: string, signal?: AbortSignal): Promise<unknown> {
@@ -191,11 +225,13 @@ export class BinanceRest {
   ): Promise<BinanceDepthSnapshot> {
     const limit = Math.min(5000, opts.limit ?? 1000);
     const path = `/api/v3/depth?symbol=${encodeURIComponent(symbol)}&limit=${limit}`;
-    const body = await this.#get(path, opts.signal) as {
-      lastUpdateId?: unknown;
-      bids?: unknown;
-      asks?: unknown;
-    };
+    await this.#depthSlot(opts.signal);
+    let body: { lastUpdateId?: unknown; bids?: unknown; asks?: unknown };
+    try {
+      body = await this.#get(path, opts.signal) as typeof body;
+    } finally {
+      this.#releaseDepthSlot();
+    }
     if (!Number.isSafeInteger(body?.lastUpdateId)) {
       throw new BinanceRestError(
         `GET ${path}: expected an integer lastUpdateId`,

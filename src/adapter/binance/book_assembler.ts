@@ -618,7 +618,9 @@ export class BinanceBookAssembler {
     try {
       snapshot = await this.fetchSnapshot(this.symbol, { signal });
     } catch (e) {
-      if (generation === this.fetchGeneration) this.fetchFailed("snapshot_failed", describe(e));
+      if (generation === this.fetchGeneration) {
+        this.fetchFailed("snapshot_failed", describe(e), retryAfterMsOf(e));
+      }
       return;
     }
     if (generation !== this.fetchGeneration) return;
@@ -761,13 +763,17 @@ export class BinanceBookAssembler {
     }
   }
 
-  /** A snapshot attempt failed: count it, keep the buffer (still valid), retry after backoff. */
-  private fetchFailed(reason: ResyncReason, detail: string): void {
+  /**
+   * A snapshot attempt failed: count it, keep the buffer (still valid), retry after backoff — or
+   * after the exchange's Retry-After when the error carries one (retrying inside a rate-limit
+   * block only earns an IP ban).
+   */
+  private fetchFailed(reason: ResyncReason, detail: string, retryAfterMs = 0): void {
     this.fetchInFlight = false;
     this.fetchAbort = null;
     this.lastSnapshotError = detail;
     this.countResync(reason);
-    this.scheduleRetry(this.retryBackoff.next());
+    this.scheduleRetry(Math.max(this.retryBackoff.next(), retryAfterMs));
   }
 
   private scheduleRetry(delayMs: number): void {
@@ -780,6 +786,12 @@ export class BinanceBookAssembler {
     const span = this.refreshIntervalMsMax - this.refreshIntervalMsMin;
     return this.refreshIntervalMsMin + this.random() * span;
   }
+}
+
+/** The Retry-After (ms) an error carries, e.g. `BinanceRestError.retryAfterMs`; 0 when none. */
+function retryAfterMsOf(e: unknown): number {
+  const ms = (e as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 /** Ids a diff must have: safe integers with `0 <= U <= u`. */

@@ -13,10 +13,12 @@
  *   interval for more events instead of going out at once.
  * - Send buffer above `highWaterBytes`: the session stops sending and stops taking events (its
  *   handler returns a promise the consumer awaits), so the consumer's own bounded queue fills and
- *   then drops new events, counted per stream. `bufferedAmount` is polled (there is no drain
- *   event); below `lowWaterBytes` the session resumes. Above the high-water mark for longer than
- *   `slowConsumerTimeoutMs` without a break, the connection is closed with 4008.
- *   (Coalescing and `gap` notices for what was dropped come with a later change.)
+ *   then applies its delivery classes: tickers, klines and book snapshots coalesce (latest per
+ *   stream), trades and book updates run into a gap that reaches the client as a `gap` message,
+ *   and execution reports wait in the consumer's durable log (never dropped). `bufferedAmount` is
+ *   polled (there is no drain event); below `lowWaterBytes` the session resumes. Above the
+ *   high-water mark for longer than `slowConsumerTimeoutMs` without a break, the connection is
+ *   closed with 4008.
  *
  * Acks bypass the event queue: each is sent as its own frame as soon as its command has been
  * applied, so an ack may overtake events that were queued before the command.
@@ -28,8 +30,8 @@
  */
 
 import { encodeJson } from "../codec/mod.ts";
-import type { Consumer, ConsumerEvent } from "../consumer/mod.ts";
-import { controlToWire, eventToWire } from "../schema/mod.ts";
+import type { Consumer, ConsumerMessage } from "../consumer/mod.ts";
+import { controlToWire, eventToWire, execReportToWire } from "../schema/mod.ts";
 import { binaryFrameOutcome, type CommandOutcome, handleCommandText } from "./command_handler.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
 import { resolveStreamLimits, type StreamLimits } from "./stream_limits.ts";
@@ -116,7 +118,7 @@ export class StreamSession {
 
   readonly #flushTask = (): void => this.#flush(false);
   readonly #tickTask = (): void => this.#tick();
-  readonly #onEvent = (ev: ConsumerEvent): void | Promise<void> => this.#take(ev);
+  readonly #onEvent = (msg: ConsumerMessage): void | Promise<void> => this.#take(msg);
 
   /** Creates the session and attaches it as its consumer's reader. */
   constructor(opts: StreamSessionOptions) {
@@ -241,9 +243,9 @@ export class StreamSession {
   }
 
   /** The consumer's handler: encode, queue, and make the consumer wait when full or paused. */
-  #take(ev: ConsumerEvent): void | Promise<void> {
+  #take(msg: ConsumerMessage): void | Promise<void> {
     if (this.#state === "closed") return;
-    this.#queue.push(encodeJson(eventToWire(ev)));
+    this.#queue.push(encodeJson(messageToWire(msg)));
     this.#scheduleFlush();
     if (
       this.#state !== "open" || this.#paused ||
@@ -431,5 +433,17 @@ export class StreamSession {
     } catch {
       // Already closing or closed: the close event (or the shutdown bound) finishes the job.
     }
+  }
+}
+
+/** The wire object of a consumer message: `event`, `gap` or `exec_report`. */
+function messageToWire(msg: ConsumerMessage): unknown {
+  switch (msg.type) {
+    case "gap":
+      return controlToWire(msg);
+    case "exec_report":
+      return execReportToWire(msg);
+    default:
+      return eventToWire(msg);
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
   ANY_PROVIDER,
   Consumer,
-  type ConsumerEvent,
+  type ConsumerMessage,
   ConsumerRegistry,
   type ConsumerRoutes,
   EventRing,
@@ -10,13 +10,17 @@ import {
   validateStreamKey,
 } from "../../src/consumer/mod.ts";
 import { RoutingTable } from "../../src/dispatcher/mod.ts";
-import { CanonicalEvent } from "../../src/schema/canonical_event.ts";
+import { CanonicalEvent, type CanonicalEventData } from "../../src/schema/canonical_event.ts";
 import type { MarketEventKind } from "../../src/schema/event_kind.ts";
 
 const BTC_TRADES: StreamKey = { provider: "binance", symbol: "BTC-USDT", kind: "trade" };
 
 /** A plain event clone, as the dispatcher hands to consumers. */
-function clone(seq: number, provider = "binance", kind: MarketEventKind = "trade"): ConsumerEvent {
+function clone(
+  seq: number,
+  provider = "binance",
+  kind: MarketEventKind = "trade",
+): CanonicalEventData {
   const ev = new CanonicalEvent();
   ev.kind = kind;
   ev.provider = provider;
@@ -27,6 +31,15 @@ function clone(seq: number, provider = "binance", kind: MarketEventKind = "trade
   ev.qty = "1";
   ev.side = "sell";
   return ev.clone();
+}
+
+/** The provider sequence of a market event message (fails on a gap marker or exec report). */
+function seqOf(msg: ConsumerMessage | undefined): number {
+  assert.ok(
+    msg !== undefined && msg.type === undefined,
+    `expected a market event, found ${JSON.stringify(msg)}`,
+  );
+  return msg.seq;
 }
 
 function setup(opts?: { queueEventsMax?: number; onError?: (err: unknown, id: string) => void }) {
@@ -150,7 +163,7 @@ Deno.test("async iterator preserves delivery order", async (t) => {
     for (let seq = 1; seq <= 50; seq++) assert.equal(c.enqueue(clone(seq)), true);
     const got: number[] = [];
     for await (const ev of c.events()) {
-      got.push(ev.seq);
+      got.push(seqOf(ev));
       if (got.length === 50) break;
     }
     assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i + 1));
@@ -162,7 +175,7 @@ Deno.test("async iterator preserves delivery order", async (t) => {
     const c = registry.create("c");
     const got: number[] = [];
     const reading = (async () => {
-      for await (const ev of c.events()) got.push(ev.seq);
+      for await (const ev of c.events()) got.push(seqOf(ev));
     })();
     let seq = 0;
     for (let round = 0; round < 20; round++) {
@@ -221,15 +234,25 @@ Deno.test("a full queue drops new events and counts them per stream", () => {
   c.close();
 });
 
-Deno.test("the oldest events survive overflow and are read in order", async () => {
+Deno.test("the oldest events survive overflow; a gap marker stands for the rest, in order", async () => {
   const { registry } = setup();
   const c = registry.create("c", { queueEventsMax: 2 });
   for (let seq = 1; seq <= 5; seq++) c.enqueue(clone(seq));
   const it = c.events();
-  assert.equal(((await it.next()).value as ConsumerEvent).seq, 1);
-  c.enqueue(clone(6)); // room for one again
-  assert.equal(((await it.next()).value as ConsumerEvent).seq, 2);
-  assert.equal(((await it.next()).value as ConsumerEvent).seq, 6);
+  assert.equal(seqOf((await it.next()).value), 1);
+  // One lossless event left (the resume mark, half of 2): the gap is closed behind it.
+  c.enqueue(clone(6));
+  assert.equal(seqOf((await it.next()).value), 2);
+  assert.deepEqual((await it.next()).value, {
+    type: "gap",
+    provider: "binance",
+    symbol: "BTC-USDT",
+    kind: "trade",
+    fromSeq: 3,
+    toSeq: 5,
+    count: 3,
+  });
+  assert.equal(seqOf((await it.next()).value), 6);
   c.close();
 });
 
@@ -250,13 +273,13 @@ Deno.test("one reader at a time", async (t) => {
   await t.step("breaking out of for-await detaches; the next reader gets what queued", async () => {
     c.enqueue(clone(1));
     for await (const ev of c.events()) {
-      assert.equal(ev.seq, 1);
+      assert.equal(seqOf(ev), 1);
       break;
     }
     c.enqueue(clone(2));
     assert.equal(c.closed, false);
     const r = await c.events().next();
-    assert.equal((r.value as ConsumerEvent).seq, 2);
+    assert.equal(seqOf(r.value), 2);
   });
 
   await t.step("an iterator beside a handler throws", () => {
@@ -275,7 +298,7 @@ Deno.test("onEvent delivers in order, after enqueue returns", async () => {
   const c = registry.create("c");
   const got: number[] = [];
   c.onEvent((ev) => {
-    got.push(ev.seq);
+    got.push(seqOf(ev));
   });
   for (let seq = 1; seq <= 10; seq++) c.enqueue(clone(seq));
   assert.deepEqual(got, [], "no consumer code runs inside enqueue (the dispatcher's call)");
@@ -295,7 +318,7 @@ Deno.test("onEvent picks up events queued before it was attached", async () => {
   c.enqueue(clone(2));
   const got: number[] = [];
   c.onEvent((ev) => {
-    got.push(ev.seq);
+    got.push(seqOf(ev));
   });
   await settle();
   assert.deepEqual(got, [1, 2]);
@@ -312,7 +335,7 @@ Deno.test("an async onEvent handler sees one event at a time", async () => {
     running++;
     runningMax = Math.max(runningMax, running);
     await settle();
-    got.push(ev.seq);
+    got.push(seqOf(ev));
     running--;
   });
   for (let seq = 1; seq <= 5; seq++) c.enqueue(clone(seq));
@@ -332,9 +355,9 @@ Deno.test("a throwing onEvent handler is counted and reported, and delivery goes
   const c = registry.create("c");
   const got: number[] = [];
   c.onEvent((ev) => {
-    if (ev.seq === 2) throw new Error("bad strategy");
-    if (ev.seq === 4) return Promise.reject(new Error("bad async strategy"));
-    got.push(ev.seq);
+    if (seqOf(ev) === 2) throw new Error("bad strategy");
+    if (seqOf(ev) === 4) return Promise.reject(new Error("bad async strategy"));
+    got.push(seqOf(ev));
   });
   for (let seq = 1; seq <= 5; seq++) c.enqueue(clone(seq));
   await settle();
@@ -349,8 +372,8 @@ Deno.test("closing from inside the handler stops delivery", async () => {
   const c = registry.create("c");
   const got: number[] = [];
   c.onEvent((ev) => {
-    got.push(ev.seq);
-    if (ev.seq === 2) c.close();
+    got.push(seqOf(ev));
+    if (seqOf(ev) === 2) c.close();
   });
   for (let seq = 1; seq <= 4; seq++) c.enqueue(clone(seq));
   await settle();

@@ -30,9 +30,16 @@ import { type BinanceSim, startBinanceSim } from "../sim/binance/mod.ts";
 import {
   componentLogger,
   type Counter,
+  DeadLetterQueue,
   type Gauge,
   LoopLagSampler,
   MetricsRegistry,
+  newDecisionId,
+  NO_ID,
+  PROCESS_ID_PREFIX,
+  registerDeadLetterMetrics,
+  registerTelemetryBusMetrics,
+  TelemetryBus,
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
@@ -67,6 +74,11 @@ export class Gateway {
   readonly consumers: ConsumerRegistry;
   readonly dispatcher: Dispatcher<Consumer>;
   readonly conductor: Conductor;
+  /** Ops-only telemetry (never delivered to strategies); `/v1/telemetry`. */
+  readonly telemetry = new TelemetryBus();
+  /** Dead letters: what was dropped, and why; `/v1/dlq`. */
+  readonly dlq = new DeadLetterQueue();
+  #telemetryFlush: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -82,6 +94,52 @@ export class Gateway {
         routes: this.routes,
         onSnapshotNeeded: (key) => this.#publishSnapshot(key),
       }),
+      hooks: {
+        onCoalesced: (replaced, consumer) =>
+          this.telemetry.publish({
+            type: "coalesced",
+            consumer,
+            stream: `${replaced.provider}:${replaced.symbol}:${replaced.kind}`,
+            count: 1,
+            trace_id: NO_ID,
+            decision_id: NO_ID,
+          }),
+        onDropped: (ev, info) => {
+          // Events counted into a gap are reported once, by their gap marker (onGap).
+          if (info.reason === "gap") return;
+          const stream = `${ev.provider}:${ev.symbol}:${ev.kind}`;
+          const decision = newDecisionId();
+          this.telemetry.publish({
+            type: "dropped",
+            consumer: info.consumerId,
+            stream,
+            count: 1,
+            reason: info.reason,
+            trace_id: NO_ID,
+            decision_id: decision,
+          });
+          this.dlq.add({
+            priority: "low",
+            reason: info.reason,
+            stream,
+            consumer: info.consumerId,
+            trace_id: NO_ID,
+            decision_id: decision,
+            payload: ev,
+          });
+        },
+        onGap: (gap, consumer) =>
+          this.telemetry.publish({
+            type: "gap",
+            consumer,
+            stream: `${gap.provider}:${gap.symbol}:${gap.kind}`,
+            from_seq: gap.fromSeq,
+            to_seq: gap.toSeq,
+            count: gap.count,
+            trace_id: NO_ID,
+            decision_id: newDecisionId(),
+          }),
+      },
     });
     this.dispatcher = new Dispatcher({
       routes: this.routes,
@@ -154,12 +212,18 @@ export class Gateway {
 
     const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
     gw.#registerPipelineMetrics();
+    registerTelemetryBusMetrics(metrics, gw.telemetry);
+    registerDeadLetterMetrics(metrics, gw.dlq);
+    // The bus owns no timer; its rate-limited log summaries are flushed from here.
+    gw.#telemetryFlush = setInterval(() => gw.telemetry.flushLogSummaries(), 1000);
+    log.info("trace and decision ids carry process prefix {prefix}", { prefix: PROCESS_ID_PREFIX });
     const stream = new StreamServer({ consumers: gw.consumers, metrics });
     gw.server = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
       stream,
       metrics,
+      ops: { dlq: gw.dlq, telemetry: gw.telemetry },
       status: {
         ready: () => gw.#ready,
         notReadyReason: () => gw.#notReady,
@@ -249,7 +313,13 @@ export class Gateway {
       sink: (ev: CanonicalEvent) => this.conductor.ingest(ev),
       onResync: (e: BookResyncEvent) => {
         resyncs.labels(e.provider, e.symbol, e.reason).inc();
-        bookLog.warning("book.resync {provider} {symbol} reason={reason}", { ...e });
+        // Logged (rate-limited) by the bus.
+        this.telemetry.publish({
+          type: "book.resync",
+          ...e,
+          trace_id: NO_ID,
+          decision_id: newDecisionId(),
+        });
       },
       onStateChange: (c: BookStateChange) => bookLog.info("book {symbol} {from} -> {to}", { ...c }),
       onEvent: logAdapterEvent,
@@ -350,9 +420,10 @@ export class Gateway {
       this.#notReady = `shutting down: ${reason}`;
       this.view?.stop();
       this.lag.stop();
+      if (this.#telemetryFlush !== undefined) clearInterval(this.#telemetryFlush);
       await this.server?.shutdown();
       await this.adapter?.close();
-      this.consumers.closeAll();
+      this.consumers.close(); // closes every consumer and the exec-report log
       await this.sim?.close();
       const report = await this.poolManager.shutdown({
         timeoutMs: this.config.pools.shutdownTimeoutMs,

@@ -17,13 +17,33 @@
  * Merged events and execution reports will get their own `dispatch*` entry points with their own
  * pools, under the same rules.
  *
+ * Ordering and de-duplication (MISSION R-08, R-09) are opt-in through `ordering`: with it, each
+ * event first passes a {@linkcode StreamOrderingBuffer}, which releases it (and anything it
+ * unblocks) to fan-out in stream order, holds a plain clone of it while an earlier event is
+ * missing, or drops it as late or duplicate (reported through `onLate` / `onDuplicate`, never
+ * delivered). Whatever happens, rule 3 stands: the pooled original is released exactly once,
+ * before `dispatch` returns; held events are clones, so no pooled event waits in a buffer.
+ * In-order events take a fast path with no timer and no allocation beyond the per-subscriber
+ * clones. Without `ordering`, events are fanned out in arrival order exactly as before.
+ *
  * @module
  */
 
 import type { BoundedPool } from "../pool/bounded_pool.ts";
-import type { CanonicalEvent } from "../schema/canonical_event.ts";
+import {
+  type CanonicalEvent,
+  type CanonicalEventData,
+  cloneCanonicalEventData,
+} from "../schema/canonical_event.ts";
 import type { DeliveryTarget } from "./delivery_target.ts";
 import type { RoutingTable } from "./routing_table.ts";
+import {
+  type OrderingStreamKey,
+  type OrderingTotals,
+  StreamOrderingBuffer,
+  type StreamOrderingOptions,
+  type StreamOrderingStats,
+} from "./stream_ordering_buffer.ts";
 
 /** Where a delivery failed, passed to {@linkcode DispatcherOptions.onError}. */
 export interface DeliveryErrorInfo {
@@ -48,6 +68,12 @@ export interface DispatcherOptions<T extends DeliveryTarget> {
    * if it does, that is ignored so the remaining subscribers still get the event.
    */
   onError?: (err: unknown, info: DeliveryErrorInfo) => void;
+  /**
+   * Per-stream ordering and de-duplication (R-08, R-09): bounds, clock, modes, and the
+   * `onLate` / `onDuplicate` / `onGap` / `onSequenceReset` telemetry callbacks. `{}` takes every
+   * default. Absent: no ordering, events fan out in arrival order.
+   */
+  ordering?: StreamOrderingOptions;
 }
 
 /** Delivery counters of one subscriber. */
@@ -66,9 +92,9 @@ export interface ConsumerDeliveryStats {
 export interface DispatcherStats {
   /** Events handed to `dispatch` (each released exactly once). */
   dispatched: number;
-  /** Clones made (one per subscriber per event). */
+  /** Clones made (one per subscriber per event fanned out). */
   clones: number;
-  /** Events that had no subscriber. */
+  /** Events fanned out (in order) that had no subscriber. */
   unrouted: number;
   /** Clones accepted, all subscribers together. */
   enqueued: number;
@@ -78,6 +104,8 @@ export interface DispatcherStats {
   failed: number;
   /** Per subscriber still registered, in first-delivery order. */
   consumers: ConsumerDeliveryStats[];
+  /** Ordering and de-duplication totals; null when ordering is off. */
+  ordering: OrderingTotals | null;
 }
 
 /** Per-target counters; kept by target object so the hot path needs no id lookup. */
@@ -92,10 +120,16 @@ interface DeliveryCounters {
  *
  * @example
  * ```ts
- * const dispatcher = new Dispatcher({ routes: table, pool: pools.canonical });
+ * const dispatcher = new Dispatcher({
+ *   routes: table,
+ *   pool: pools.canonical,
+ *   ordering: { onLate: (info) => dlq.add(info), onDuplicate: (info) => dupes.inc(info) },
+ * });
  * const ev = pools.canonical.tryAcquire()!;
  * fill(ev);
- * dispatcher.dispatch(ev); // clones to every subscriber, then releases ev
+ * dispatcher.dispatch(ev); // in order: clones to every subscriber; then releases ev
+ * // ...
+ * dispatcher.close(); // releases what is held, stops the ordering timer
  * ```
  */
 export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
@@ -103,6 +137,7 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
   readonly #pool: BoundedPool<CanonicalEvent>;
   readonly #onError: ((err: unknown, info: DeliveryErrorInfo) => void) | null;
   readonly #counters = new Map<T, DeliveryCounters>();
+  readonly #ordering: StreamOrderingBuffer | null;
   #dispatched = 0;
   #clones = 0;
   #unrouted = 0;
@@ -115,13 +150,18 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
     this.#routes = opts.routes;
     this.#pool = opts.pool;
     this.#onError = opts.onError ?? null;
+    this.#ordering = opts.ordering === undefined
+      ? null
+      : new StreamOrderingBuffer({ ...opts.ordering, release: this.#fanOut });
   }
 
   /**
-   * Delivers one clone of `ev` to each subscriber of its stream, then releases `ev` to the pool
-   * exactly once. Takes ownership of `ev` (see the module doc). Throws only on a pool misuse
-   * (`ev` not in flight in this pool: a double dispatch or a use after release), which is a
-   * programmer error upstream; in debug mode that is caught before any clone is made.
+   * Delivers one clone of `ev` to each subscriber of its stream (with ordering: when the stream
+   * order allows; otherwise a clone is held, or `ev` is dropped as late or duplicate), then
+   * releases `ev` to the pool exactly once. Takes ownership of `ev` (see the module doc). Throws
+   * only on a pool misuse (`ev` not in flight in this pool: a double dispatch or a use after
+   * release), which is a programmer error upstream; in debug mode that is caught before any
+   * clone is made.
    */
   dispatch(ev: CanonicalEvent): void {
     // Debug mode: catch a use after release before poisoned clones reach consumers. Outside
@@ -135,15 +175,42 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
     }
     try {
       this.#dispatched++;
-      const targets = this.#routes.lookup(ev.provider, ev.symbol, ev.kind);
-      if (targets.length === 0) {
-        this.#unrouted++;
-        return;
-      }
-      for (let i = 0; i < targets.length; i++) this.#deliver(targets[i], ev);
+      if (this.#ordering === null) this.#fanOut(ev);
+      else this.#ordering.offer(ev);
     } finally {
       this.#pool.release(ev);
     }
+  }
+
+  /**
+   * Runs the ordering stage's lateness sweep now (its own timer does so every
+   * `flushIntervalMs` while anything is held). No-op without ordering.
+   */
+  tick(): void {
+    this.#ordering?.tick();
+  }
+
+  /**
+   * Forgets one stream's ordering state, for a caller that knows the provider's sequence
+   * restarted (resubscription, book resync): held events are delivered first, in order, and the
+   * stream's next event starts afresh. False when the stream was not tracked (or ordering is off).
+   */
+  resetStream(key: OrderingStreamKey): boolean {
+    return this.#ordering?.resetStream(key) ?? false;
+  }
+
+  /**
+   * Delivers every held event in order (gaps skipped) and clears the ordering timer; later
+   * dispatches still work, but gaps are skipped at once instead of waited for. Idempotent; call
+   * it on shutdown so no timer outlives the dispatcher.
+   */
+  close(): void {
+    this.#ordering?.close();
+  }
+
+  /** Ordering state per tracked stream, most recently used first (empty without ordering). */
+  streamStats(): StreamOrderingStats[] {
+    return this.#ordering?.streamStats() ?? [];
   }
 
   /** A snapshot of the counters; drops the counters of subscribers no longer registered. */
@@ -166,13 +233,27 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
       rejected: this.#rejected,
       failed: this.#failed,
       consumers,
+      ordering: this.#ordering?.totals() ?? null,
     };
   }
 
-  #deliver(target: T, ev: CanonicalEvent): void {
+  /**
+   * Fan-out of one event in stream order: the pooled original on the fast path, or a held clone
+   * released later (by the ordering timer, say). Never throws: each delivery is guarded.
+   */
+  readonly #fanOut = (ev: CanonicalEventData): void => {
+    const targets = this.#routes.lookup(ev.provider, ev.symbol, ev.kind);
+    if (targets.length === 0) {
+      this.#unrouted++;
+      return;
+    }
+    for (let i = 0; i < targets.length; i++) this.#deliver(targets[i], ev);
+  };
+
+  #deliver(target: T, ev: CanonicalEventData): void {
     const counters = this.#counters.get(target) ?? this.#addCounters(target);
     try {
-      const clone = ev.clone();
+      const clone = cloneCanonicalEventData(ev);
       this.#clones++;
       if (target.enqueue(clone)) {
         counters.enqueued++;
@@ -188,7 +269,7 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
     }
   }
 
-  #reportError(err: unknown, target: T, ev: CanonicalEvent): void {
+  #reportError(err: unknown, target: T, ev: CanonicalEventData): void {
     if (this.#onError === null) return;
     try {
       this.#onError(err, {

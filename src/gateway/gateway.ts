@@ -145,6 +145,52 @@ export class Gateway {
       routes: this.routes,
       pool: pools.canonicalEvent,
       onError: (err, info) => log.error("delivery to {consumerId} failed", { ...info, error: err }),
+      ordering: {
+        // A snapshot stands alone; the same snapshot is re-sent to late subscribers.
+        modes: { book_snapshot: "none" },
+        onLate: (i) => {
+          const stream = `${i.provider}:${i.symbol}:${i.kind}`;
+          const decision = newDecisionId();
+          this.telemetry.publish({
+            type: "ordering.late",
+            stream,
+            seq: i.event.seq,
+            lateness_ms: Math.max(0, performance.timeOrigin + performance.now() - i.event.recvTsMs),
+            trace_id: NO_ID,
+            decision_id: decision,
+          });
+          this.dlq.add({
+            priority: "low",
+            reason: `late_${i.reason}`,
+            stream,
+            consumer: "*",
+            trace_id: NO_ID,
+            decision_id: decision,
+            payload: i.event, // summarised at once; no reference is kept
+          });
+        },
+        onDuplicate: (i) =>
+          this.telemetry.publish({
+            type: "duplicate",
+            stream: `${i.provider}:${i.symbol}:${i.kind}`,
+            seq: i.seq,
+            trace_id: NO_ID,
+            decision_id: NO_ID,
+          }),
+        onGap: (i) =>
+          this.telemetry.publish({
+            type: "gap",
+            consumer: "*",
+            stream: `${i.provider}:${i.symbol}:${i.kind}`,
+            from_seq: i.fromSeq,
+            to_seq: i.toSeq,
+            count: i.toSeq - i.fromSeq + 1,
+            trace_id: NO_ID,
+            decision_id: newDecisionId(),
+          }),
+        onSequenceReset: (i) =>
+          log.warning("sequence of {provider} {symbol} {kind} restarted", { ...i }),
+      },
     });
     this.conductor = new Conductor({
       sink: this.dispatcher,
@@ -310,7 +356,18 @@ export class Gateway {
       wsUrl,
       symbols,
       pools: this.pools,
-      sink: (ev: CanonicalEvent) => this.conductor.ingest(ev),
+      sink: (ev: CanonicalEvent) => {
+        // A (re)synced book starts a new update chain: the ordering buffer must not hold the
+        // first update after it as a gap.
+        if (ev.kind === "book_snapshot") {
+          this.dispatcher.resetStream({
+            provider: ev.provider,
+            symbol: ev.symbol,
+            kind: "book_update",
+          });
+        }
+        this.conductor.ingest(ev);
+      },
       onResync: (e: BookResyncEvent) => {
         resyncs.labels(e.provider, e.symbol, e.reason).inc();
         // Logged (rate-limited) by the bus.
@@ -385,7 +442,29 @@ export class Gateway {
       "Events dropped at a full consumer queue",
       ["consumer"],
     );
+    const orderingHeld = m.gauge(
+      "switchyard_ordering_buffer_events",
+      "Events held by a stream's ordering buffer (capacity 200)",
+      ["stream"],
+    );
+    const orderingTotals = m.counter(
+      "switchyard_ordering_events_total",
+      "Ordering decisions: reordered, released on timeout/full, late, duplicate, gaps",
+      ["outcome"],
+    );
     m.collect(() => {
+      for (const st of this.dispatcher.streamStats()) {
+        orderingHeld.labels(`${st.provider}:${st.symbol}:${st.kind}`).set(st.held);
+      }
+      const o = this.dispatcher.stats().ordering;
+      if (o) {
+        orderingTotals.labels("reordered").syncTo(o.reordered);
+        orderingTotals.labels("released_on_timeout").syncTo(o.releasedOnTimeout);
+        orderingTotals.labels("released_on_full").syncTo(o.releasedOnFull);
+        orderingTotals.labels("late_dropped").syncTo(o.lateDropped);
+        orderingTotals.labels("duplicate_dropped").syncTo(o.duplicatesDropped);
+        orderingTotals.labels("gap_skipped").syncTo(o.gapsSkipped);
+      }
       const a = this.adapter?.stats();
       if (a) {
         frames.labels("binance").syncTo(a.frames);
@@ -423,6 +502,7 @@ export class Gateway {
       if (this.#telemetryFlush !== undefined) clearInterval(this.#telemetryFlush);
       await this.server?.shutdown();
       await this.adapter?.close();
+      this.dispatcher.close(); // delivers held events in order, clears the lateness timer
       this.consumers.close(); // closes every consumer and the exec-report log
       await this.sim?.close();
       const report = await this.poolManager.shutdown({

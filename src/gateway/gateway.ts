@@ -17,7 +17,7 @@ import { Conductor } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
 import { ANY_PROVIDER, type Consumer, ConsumerRegistry, type StreamKey } from "../consumer/mod.ts";
 import { Dispatcher, RoutingTable } from "../dispatcher/mod.ts";
-import { PoolManager, type PoolStats } from "../pool/mod.ts";
+import { PoolManager } from "../pool/mod.ts";
 import type { CanonicalEvent } from "../schema/canonical_event.ts";
 import { createSchemaPools, type SchemaPools } from "../schema/mod.ts";
 import {
@@ -29,9 +29,7 @@ import {
 import { type BinanceSim, startBinanceSim } from "../sim/binance/mod.ts";
 import {
   componentLogger,
-  type Counter,
   DeadLetterQueue,
-  type Gauge,
   LoopLagSampler,
   MetricsRegistry,
   newDecisionId,
@@ -43,6 +41,7 @@ import {
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
+import { registerPipelineMetrics, registerPoolMetrics } from "./gateway_metrics.ts";
 import { runSelfCheck, type SelfCheckResult } from "./self_check.ts";
 import { SnapshotOnSubscribeRoutes } from "./snapshot_on_subscribe.ts";
 
@@ -257,7 +256,12 @@ export class Gateway {
     engineInfo.labels("simdjson").set(codec.simdjson.available ? 1 : 0);
 
     const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
-    gw.#registerPipelineMetrics();
+    registerPipelineMetrics({
+      metrics,
+      adapter: () => gw.adapter,
+      dispatcher: gw.dispatcher,
+      consumers: gw.consumers,
+    });
     registerTelemetryBusMetrics(metrics, gw.telemetry);
     registerDeadLetterMetrics(metrics, gw.dlq);
     // The bus owns no timer; its rate-limited log summaries are flushed from here.
@@ -415,81 +419,6 @@ export class Gateway {
     }));
   }
 
-  #registerPipelineMetrics(): void {
-    const m = this.metrics;
-    const events = m.counter("switchyard_adapter_events_total", "Canonical events emitted", [
-      "provider",
-      "kind",
-    ]);
-    const frames = m.counter("switchyard_adapter_frames_total", "WebSocket frames received", [
-      "provider",
-    ]);
-    const decodeErrors = m.counter(
-      "switchyard_adapter_decode_errors_total",
-      "Frames that failed to decode (counted, logged, skipped)",
-      ["provider"],
-    );
-    const dispatched = m.counter("switchyard_dispatch_events_total", "Events dispatched");
-    const clones = m.counter("switchyard_dispatch_clones_total", "Per-subscriber clones enqueued");
-    const unrouted = m.counter("switchyard_dispatch_unrouted_total", "Events with no subscriber");
-    const books = m.gauge("switchyard_book_state", "1 for the current sync state of each book", [
-      "provider",
-      "symbol",
-      "state",
-    ]);
-    const consumerDropped = m.counter(
-      "switchyard_consumer_dropped_total",
-      "Events dropped at a full consumer queue",
-      ["consumer"],
-    );
-    const orderingHeld = m.gauge(
-      "switchyard_ordering_buffer_events",
-      "Events held by a stream's ordering buffer (capacity 200)",
-      ["stream"],
-    );
-    const orderingTotals = m.counter(
-      "switchyard_ordering_events_total",
-      "Ordering decisions: reordered, released on timeout/full, late, duplicate, gaps",
-      ["outcome"],
-    );
-    m.collect(() => {
-      for (const st of this.dispatcher.streamStats()) {
-        orderingHeld.labels(`${st.provider}:${st.symbol}:${st.kind}`).set(st.held);
-      }
-      const o = this.dispatcher.stats().ordering;
-      if (o) {
-        orderingTotals.labels("reordered").syncTo(o.reordered);
-        orderingTotals.labels("released_on_timeout").syncTo(o.releasedOnTimeout);
-        orderingTotals.labels("released_on_full").syncTo(o.releasedOnFull);
-        orderingTotals.labels("late_dropped").syncTo(o.lateDropped);
-        orderingTotals.labels("duplicate_dropped").syncTo(o.duplicatesDropped);
-        orderingTotals.labels("gap_skipped").syncTo(o.gapsSkipped);
-      }
-      const a = this.adapter?.stats();
-      if (a) {
-        frames.labels("binance").syncTo(a.frames);
-        decodeErrors.labels("binance").syncTo(a.decodeErrors);
-        for (const [kind, n] of Object.entries(a.eventsByKind)) {
-          events.labels("binance", kind).syncTo(n);
-        }
-      }
-      const d = this.dispatcher.stats();
-      dispatched.labels().syncTo(d.dispatched);
-      clones.labels().syncTo(d.clones);
-      unrouted.labels().syncTo(d.unrouted);
-      for (const b of this.adapter?.books() ?? []) {
-        for (const state of ["SYNCING", "LIVE", "RESYNCING", "STALE"]) {
-          books.labels(b.provider, b.symbol, state).set(b.state === state ? 1 : 0);
-        }
-      }
-      for (const c of this.consumers.list()) {
-        const n = c.stats().dropped;
-        const child = consumerDropped.labels(c.id);
-        if (n >= child.value) child.syncTo(n);
-      }
-    });
-  }
-
   /** Stops serving, closes market data and consumers, waits for pooled objects, logs leaks. */
   shutdown(reason: string): Promise<void> {
     if (this.#stopping) return this.#stopping;
@@ -546,41 +475,4 @@ function logAdapterEvent(e: BinanceAdapterEvent): void {
     default:
       adapterLog.info("{type}", { ...e });
   }
-}
-
-function registerPoolMetrics(metrics: MetricsRegistry, manager: PoolManager): void {
-  const labels = ["pool"];
-  const gauges: [keyof PoolStats, Gauge][] = [
-    ["capacity", metrics.gauge("switchyard_pool_capacity", "Pool capacity (objects)", labels)],
-    [
-      "inFlight",
-      metrics.gauge("switchyard_pool_in_flight", "Objects acquired, not released", labels),
-    ],
-    ["free", metrics.gauge("switchyard_pool_free", "Objects created and free", labels)],
-    [
-      "highWater",
-      metrics.gauge("switchyard_pool_high_water", "Most objects in flight at once", labels),
-    ],
-  ];
-  const counters: [keyof PoolStats, Counter][] = [
-    [
-      "acquires",
-      metrics.counter("switchyard_pool_acquires_total", "Successful acquisitions", labels),
-    ],
-    ["releases", metrics.counter("switchyard_pool_releases_total", "Releases", labels)],
-    [
-      "waits",
-      metrics.counter("switchyard_pool_waits_total", "Acquisitions that had to wait", labels),
-    ],
-    [
-      "timeouts",
-      metrics.counter("switchyard_pool_timeouts_total", "Acquisitions that timed out", labels),
-    ],
-  ];
-  metrics.collect(() => {
-    for (const s of manager.stats()) {
-      for (const [field, gauge] of gauges) gauge.labels(s.name).set(s[field] as number);
-      for (const [field, counter] of counters) counter.labels(s.name).syncTo(s[field] as number);
-    }
-  });
 }

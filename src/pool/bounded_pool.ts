@@ -10,6 +10,9 @@
  *   objects carry no pool fields, so `reset()` tests can compare them with fresh ones.
  * - Debug mode poisons released objects and records acquire/release stacks. When off, no stack
  *   is ever captured.
+ * - Unpooled mode (`unpooled: true`) is the no-reuse baseline the benchmarks compare against:
+ *   every acquisition is a fresh `create()` and a release drops the object. Capacity, waits,
+ *   timeouts and counters behave exactly as when pooled, so only the allocation pattern differs.
  *
  * @module
  */
@@ -51,7 +54,10 @@ export interface BoundedPoolOptions<T> {
   name: string;
   /** Maximum objects in flight (integer >= 1). */
   capacity: number;
-  /** Makes a fresh object; called lazily, at most `capacity` times. Must return a new object. */
+  /**
+   * Makes a fresh object; called lazily, at most `capacity` times (unpooled: once per
+   * acquisition). Must return a new object.
+   */
   create: () => T;
   /** Poison released objects and record stacks. Default false. */
   debug?: boolean;
@@ -59,6 +65,17 @@ export interface BoundedPoolOptions<T> {
   clock?: Clock;
   /** Bound on callers queued in `acquire()`; beyond it acquire fails at once. Default 4096. */
   waitersMax?: number;
+  /**
+   * No reuse (the benchmarks' baseline, the gateway's pools-off mode): every acquisition returns
+   * a new object from `create()` and `release()` drops it, with no `reset()`. The capacity check
+   * stays (at most `capacity` objects in flight, waits and timeouts as usual), so only the
+   * allocation pattern differs from pooled mode. Objects are tracked only in debug mode (ids,
+   * stacks, double-release detection, poisoning); without debug the pool keeps counts alone,
+   * because a per-object map would add about 65 heap bytes per acquisition to the baseline:
+   * `idOf()` is then -1, `isInFlight()` false, `inFlightIds()` empty, and the only misuse caught
+   * is a release with nothing in flight. Default false.
+   */
+  unpooled?: boolean;
 }
 
 /** Options of {@linkcode BoundedPool.acquire}. */
@@ -71,6 +88,16 @@ export interface AcquireOptions {
 
 const SLOT_FREE = 0;
 const SLOT_IN_FLIGHT = 1;
+
+/** Unpooled debug mode: what the pool remembers about one object it handed out. */
+interface UnpooledRecord {
+  /** Acquisition serial number (1, 2, ...): the object's id while it is tracked. */
+  readonly id: number;
+  /** Trace of the acquisition. */
+  readonly acquireTrace: Error | undefined;
+  /** Trace of the release, once released. */
+  releaseTrace: Error | undefined;
+}
 
 /** One queued `acquire()`: a node of the pool's FIFO waiter list. */
 class Waiter<T> {
@@ -115,6 +142,8 @@ export class BoundedPool<T extends Poolable> {
   readonly debug: boolean;
   /** Bound on queued `acquire()` callers. */
   readonly waitersMax: number;
+  /** Whether every acquisition creates a new object and releases drop it (no reuse). */
+  readonly unpooled: boolean;
 
   private readonly createObject: () => T;
   private readonly clock: Clock;
@@ -141,6 +170,11 @@ export class BoundedPool<T extends Poolable> {
   private readonly acquireTraces: (Error | undefined)[] | null;
   /** Debug mode only (null otherwise): per slot, trace of the release that freed it. */
   private readonly releaseTraces: (Error | undefined)[] | null;
+  /** Unpooled debug mode only (null otherwise): objects in flight and their records. */
+  private readonly unpooledInFlight: Map<T, UnpooledRecord> | null;
+  /** Unpooled debug mode only (null otherwise): released objects, to name a double release. */
+  private readonly unpooledReleased: WeakMap<T, UnpooledRecord> | null;
+  private unpooledSerial = 0;
 
   private acquires = 0;
   private releases = 0;
@@ -168,12 +202,19 @@ export class BoundedPool<T extends Poolable> {
     this.capacity = opts.capacity;
     this.debug = opts.debug ?? false;
     this.waitersMax = waitersMax;
+    this.unpooled = opts.unpooled ?? false;
     this.createObject = opts.create;
     this.clock = opts.clock ?? SYSTEM_CLOCK;
-    this.state = new Uint8Array(opts.capacity);
-    this.freeStack = new Uint32Array(opts.capacity);
-    this.acquireTraces = this.debug ? [] : null;
-    this.releaseTraces = this.debug ? [] : null;
+    // Unpooled: no slots at all, so no typed arrays sized by capacity either.
+    const slotCount = this.unpooled ? 0 : opts.capacity;
+    this.state = new Uint8Array(slotCount);
+    this.freeStack = new Uint32Array(slotCount);
+    const slotTraces = this.debug && !this.unpooled;
+    this.acquireTraces = slotTraces ? [] : null;
+    this.releaseTraces = slotTraces ? [] : null;
+    const tracked = this.debug && this.unpooled;
+    this.unpooledInFlight = tracked ? new Map() : null;
+    this.unpooledReleased = tracked ? new WeakMap() : null;
   }
 
   /** True once {@linkcode BoundedPool.close} has been called: no more objects are handed out. */
@@ -184,10 +225,11 @@ export class BoundedPool<T extends Poolable> {
   /**
    * Takes a free object, or creates one while fewer than `capacity` exist; null when every
    * object is in flight or the pool is closed. Synchronous; allocates nothing once warm (debug
-   * mode aside, which records a trace).
+   * mode aside, which records a trace). Unpooled: a new object from `create()` each time.
    */
   tryAcquire(): T | null {
     if (this.closedFlag) return null;
+    if (this.unpooled) return this.acquireUnpooled();
     let index: number;
     if (this.freeTop > 0) {
       index = this.freeStack[--this.freeTop];
@@ -234,9 +276,11 @@ export class BoundedPool<T extends Poolable> {
   /**
    * Returns an object: `reset()` it, then hands it to the oldest waiter if any, else puts it on
    * the free list (debug mode: poisons it and records the release stack). Throws
-   * {@linkcode PoolMisuseError} at once on a double release or a foreign object.
+   * {@linkcode PoolMisuseError} at once on a double release or a foreign object. Unpooled: drops
+   * the object (no reset) and gives the oldest waiter, if any, a new one.
    */
   release(obj: T): void {
+    if (this.unpooled) return this.releaseUnpooled(obj);
     const index = this.slots.get(obj);
     if (index === undefined) throw this.foreignObject();
     if (this.state[index] !== SLOT_IN_FLIGHT) throw this.doubleRelease(index);
@@ -252,14 +296,22 @@ export class BoundedPool<T extends Poolable> {
     if (this.inFlight === 0) this.notifyIdle();
   }
 
-  /** Stable id of `obj` within this pool (1..capacity), or -1 when the pool never made it. */
+  /**
+   * Stable id of `obj` within this pool (1..capacity), or -1 when the pool never made it.
+   * Unpooled: the acquisition serial number in debug mode, else -1.
+   */
   idOf(obj: T): number {
+    if (this.unpooled) {
+      const record = this.unpooledInFlight?.get(obj) ?? this.unpooledReleased?.get(obj);
+      return record === undefined ? -1 : record.id;
+    }
     const index = this.slots.get(obj);
     return index === undefined ? -1 : index + 1;
   }
 
-  /** True while `obj` is acquired from this pool and not yet released. */
+  /** True while `obj` is acquired from this pool and not yet released (unpooled: debug only). */
   isInFlight(obj: T): boolean {
+    if (this.unpooled) return this.unpooledInFlight?.has(obj) ?? false;
     const index = this.slots.get(obj);
     return index !== undefined && this.state[index] === SLOT_IN_FLIGHT;
   }
@@ -269,9 +321,13 @@ export class BoundedPool<T extends Poolable> {
     return this.inFlight;
   }
 
-  /** Ids of the objects in flight, ascending (diagnostics: allocates). */
+  /** Ids of the objects in flight, ascending (diagnostics: allocates; unpooled: debug only). */
   inFlightIds(): number[] {
     const ids: number[] = [];
+    if (this.unpooled) {
+      for (const record of this.unpooledRecords()) ids.push(record.id);
+      return ids;
+    }
     for (let i = 0; i < this.objects.length; i++) {
       if (this.state[i] === SLOT_IN_FLIGHT) ids.push(i + 1);
     }
@@ -284,6 +340,12 @@ export class BoundedPool<T extends Poolable> {
    */
   inFlightStacks(): string[] {
     const stacks: string[] = [];
+    if (this.unpooled) {
+      for (const record of this.unpooledRecords()) {
+        stacks.push(stackText(record.acquireTrace) ?? "");
+      }
+      return stacks;
+    }
     if (this.acquireTraces === null) return stacks;
     for (let i = 0; i < this.objects.length; i++) {
       if (this.state[i] === SLOT_IN_FLIGHT) stacks.push(stackText(this.acquireTraces[i]) ?? "");
@@ -293,6 +355,7 @@ export class BoundedPool<T extends Poolable> {
 
   /** Debug mode: where `obj` was last acquired; undefined when debug is off or `obj` is foreign. */
   acquireStack(obj: T): string | undefined {
+    if (this.unpooled) return stackText(this.unpooledInFlight?.get(obj)?.acquireTrace);
     const index = this.slots.get(obj);
     if (index === undefined || this.acquireTraces === null) return undefined;
     return stackText(this.acquireTraces[index]);
@@ -333,6 +396,85 @@ export class BoundedPool<T extends Poolable> {
    */
   setIdleListener(listener: (() => void) | null): void {
     this.idleListener = listener;
+  }
+
+  /** Unpooled `tryAcquire()`: a new object while fewer than `capacity` are in flight. */
+  private acquireUnpooled(): T | null {
+    if (this.inFlight >= this.capacity) return null;
+    const obj = this.createObject();
+    if (this.unpooledInFlight !== null) this.trackUnpooled(obj, new Error("acquired"));
+    this.countAcquire();
+    return obj;
+  }
+
+  /** Unpooled `release()`: the object is dropped; a waiter gets a new one in its place. */
+  private releaseUnpooled(obj: T): void {
+    if (this.unpooledInFlight !== null) this.untrackUnpooled(obj);
+    else if (this.inFlight === 0) throw this.foreignObject(); // all the counts can tell
+    this.releases++;
+    if (this.waitHead !== null) return this.handOffFresh(this.waitHead);
+    this.inFlight--;
+    assert(this.inFlight >= 0, "in-flight count went negative");
+    if (this.inFlight === 0) this.notifyIdle();
+  }
+
+  /** Unpooled: the oldest waiter takes over the released object's place with a new object. */
+  private handOffFresh(waiter: Waiter<T>): void {
+    this.unlinkWaiter(waiter);
+    this.disarmWaiter(waiter);
+    let obj: T;
+    try {
+      obj = this.createObject();
+      if (this.unpooledInFlight !== null) this.trackUnpooled(obj, waiter.trace);
+    } catch (err) {
+      // The place stays empty: the releaser must not see the waiter's failure.
+      this.inFlight--;
+      waiter.reject(err);
+      if (this.inFlight === 0) this.notifyIdle();
+      return;
+    }
+    this.acquires++;
+    waiter.resolve(obj);
+  }
+
+  private countAcquire(): void {
+    this.inFlight++;
+    if (this.inFlight > this.highWater) this.highWater = this.inFlight;
+    this.acquires++;
+  }
+
+  private trackUnpooled(obj: T, trace: Error | undefined): void {
+    const inFlight = this.unpooledInFlight!;
+    if (inFlight.has(obj)) {
+      throw new TypeError(
+        `pool "${this.name}": expected create() to return a new object, found one in flight`,
+      );
+    }
+    inFlight.set(obj, { id: ++this.unpooledSerial, acquireTrace: trace, releaseTrace: undefined });
+  }
+
+  private untrackUnpooled(obj: T): void {
+    const record = this.unpooledInFlight!.get(obj);
+    if (record === undefined) {
+      const released = this.unpooledReleased!.get(obj);
+      if (released === undefined) throw this.foreignObject();
+      throw new PoolMisuseError(this.name, {
+        objectId: released.id,
+        kind: "double_release",
+        acquireStack: stackText(released.acquireTrace),
+        firstReleaseStack: stackText(released.releaseTrace),
+      });
+    }
+    this.unpooledInFlight!.delete(obj);
+    record.releaseTrace = new Error("released");
+    this.unpooledReleased!.set(obj, record);
+    obj.poison?.();
+  }
+
+  /** Unpooled debug mode: records of the objects in flight, by ascending id. */
+  private unpooledRecords(): UnpooledRecord[] {
+    if (this.unpooledInFlight === null) return [];
+    return [...this.unpooledInFlight.values()].sort((a, b) => a.id - b.id);
   }
 
   private createSlot(): number {

@@ -19,7 +19,7 @@ export interface LeakReport {
   pool: string;
   /** Number of objects not returned. */
   count: number;
-  /** Their ids within the pool, ascending. */
+  /** Their ids within the pool, ascending (empty for an unpooled pool outside debug mode). */
   ids: number[];
   /** Debug mode: where each was acquired, in `ids` order; empty when debug is off. */
   stacks: string[];
@@ -43,6 +43,11 @@ export interface PoolManagerOptions {
   onLeak?: (report: LeakReport) => void;
   /** Time source for pools and shutdown. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Unpooled mode for every pool created here: no reuse, a new object per acquisition (the
+   * benchmarks' baseline; see `BoundedPoolOptions.unpooled`). Default false.
+   */
+  unpooled?: boolean;
 }
 
 /** Options of {@linkcode PoolManager.shutdown}. */
@@ -65,6 +70,8 @@ export interface ShutdownOptions {
 export class PoolManager {
   /** Debug mode of every pool created by this manager. */
   readonly debug: boolean;
+  /** Whether every pool created by this manager is unpooled (no reuse). */
+  readonly unpooled: boolean;
 
   private readonly onLeak: ((report: LeakReport) => void) | undefined;
   private readonly clock: Clock;
@@ -74,15 +81,18 @@ export class PoolManager {
   /** Creates an empty registry. */
   constructor(opts?: PoolManagerOptions) {
     this.debug = opts?.debug ?? false;
+    this.unpooled = opts?.unpooled ?? false;
     this.onLeak = opts?.onLeak;
     this.clock = opts?.clock ?? SYSTEM_CLOCK;
   }
 
   /**
-   * Creates and registers a pool with the manager's debug mode and clock. Throws when the name
-   * is already registered or shutdown has begun.
+   * Creates and registers a pool with the manager's debug mode, unpooled mode and clock. Throws
+   * when the name is already registered or shutdown has begun.
    */
-  create<T extends Poolable>(opts: Omit<BoundedPoolOptions<T>, "debug" | "clock">): BoundedPool<T> {
+  create<T extends Poolable>(
+    opts: Omit<BoundedPoolOptions<T>, "debug" | "clock" | "unpooled">,
+  ): BoundedPool<T> {
     if (this.shutdownPromise !== null) {
       throw new Error(
         `pool "${opts.name}" not created: expected a running pool manager, found shutdown under way`,
@@ -93,7 +103,12 @@ export class PoolManager {
         `pool "${opts.name}" not created: expected a unique pool name, found it already registered`,
       );
     }
-    const pool = new BoundedPool<T>({ ...opts, debug: this.debug, clock: this.clock });
+    const pool = new BoundedPool<T>({
+      ...opts,
+      debug: this.debug,
+      clock: this.clock,
+      unpooled: this.unpooled,
+    });
     this.registry.set(pool.name, pool as unknown as BoundedPool<Poolable>);
     return pool;
   }
@@ -151,7 +166,8 @@ export class PoolManager {
       const ids = pool.inFlightIds();
       const report: LeakReport = {
         pool: pool.name,
-        count: ids.length,
+        // The count, not ids.length: an unpooled pool outside debug mode keeps no ids.
+        count: pool.inFlightCount(),
         ids,
         stacks: pool.inFlightStacks(),
       };

@@ -4,6 +4,7 @@ import {
   ManualClock,
   PoolClosedError,
   PoolExhaustedError,
+  PoolManager,
   PoolMisuseError,
 } from "../../src/pool/mod.ts";
 import type { Poolable } from "../../src/pool/mod.ts";
@@ -556,4 +557,208 @@ Deno.test("invalid options and a misbehaving create are rejected", () => {
   const pool = new BoundedPool({ name: "p", capacity: 2, create: () => shared });
   pool.tryAcquire();
   assert.throws(() => pool.tryAcquire(), /expected create\(\) to return a new object/);
+});
+
+function unpooledProbePool(
+  capacity: number,
+  extra?: { debug?: boolean; clock?: ManualClock; create?: () => Probe },
+) {
+  return new BoundedPool<Probe>({
+    name: "probes",
+    capacity,
+    create: extra?.create ?? (() => new Probe()),
+    debug: extra?.debug,
+    clock: extra?.clock,
+    unpooled: true,
+  });
+}
+
+Deno.test("unpooled mode creates an object per acquisition and drops released ones", async (t) => {
+  await t.step("new object each time, no reset on release, counts as when pooled", () => {
+    let created = 0;
+    const pool = unpooledProbePool(2, {
+      create: () => {
+        created++;
+        return new Probe();
+      },
+    });
+    assert.equal(pool.unpooled, true);
+    const a = pool.tryAcquire()!;
+    a.owner = 7;
+    a.values.push(1, 2);
+    pool.release(a);
+    assert.equal(a.owner, 7, "a dropped object is not reset");
+    assert.equal(a.values.length, 2);
+    const b = pool.tryAcquire()!;
+    assert.notEqual(b, a, "never reused");
+    assert.equal(b.owner, 0);
+    assert.equal(created, 2);
+    const s = pool.stats();
+    assert.equal(s.acquires, 2);
+    assert.equal(s.releases, 1);
+    assert.equal(s.inFlight, 1);
+    assert.equal(s.free, 0);
+    assert.equal(s.highWater, 1);
+    pool.release(b);
+    assert.equal(pool.inFlightCount(), 0);
+  });
+  await t.step("capacity still bounds the objects in flight", () => {
+    const pool = unpooledProbePool(2);
+    const held = [pool.tryAcquire(), pool.tryAcquire()];
+    assert.ok(held.every((p) => p !== null));
+    assert.equal(pool.tryAcquire(), null);
+    pool.release(held[0]!);
+    assert.ok(pool.tryAcquire() !== null);
+    assert.equal(pool.stats().highWater, 2);
+  });
+  await t.step("without debug, objects are not tracked: no ids, counts only", () => {
+    const pool = unpooledProbePool(2);
+    const a = pool.tryAcquire()!;
+    assert.equal(pool.idOf(a), -1);
+    assert.equal(pool.isInFlight(a), false);
+    assert.deepEqual(pool.inFlightIds(), []);
+    assert.deepEqual(pool.inFlightStacks(), []);
+    pool.release(a);
+    const err = thrownBy(() => pool.release(a));
+    assert.ok(err instanceof PoolMisuseError, "a release with nothing in flight is caught");
+    assert.equal(err.kind, "foreign_object");
+    assert.equal(pool.inFlightCount(), 0);
+  });
+  await t.step("a closed unpooled pool refuses acquisitions and accepts releases", () => {
+    const pool = unpooledProbePool(2);
+    const a = pool.tryAcquire()!;
+    pool.close();
+    assert.equal(pool.tryAcquire(), null);
+    pool.release(a);
+    assert.equal(pool.inFlightCount(), 0);
+  });
+});
+
+Deno.test("unpooled mode: a waiter gets a new object when one is released", async (t) => {
+  await t.step("hand-off keeps the in-flight count and cancels the timeout", async () => {
+    const clock = new ManualClock();
+    const pool = unpooledProbePool(1, { clock });
+    const a = pool.tryAcquire()!;
+    const waiting = observe(pool.acquire());
+    await settle();
+    assert.equal(waiting.done, false);
+    pool.release(a);
+    assert.equal(pool.inFlightCount(), 1, "the waiter takes the released place at once");
+    assert.equal(pool.tryAcquire(), null, "nobody can grab the place in between");
+    await settle();
+    assert.ok(waiting.value instanceof Probe);
+    assert.notEqual(waiting.value, a);
+    assert.equal(clock.pendingTimers(), 0);
+    const s = pool.stats();
+    assert.equal(s.acquires, 2);
+    assert.equal(s.waits, 1);
+    pool.release(waiting.value);
+    assert.equal(pool.inFlightCount(), 0);
+  });
+  await t.step("waits still time out after 100 ms", async () => {
+    const clock = new ManualClock();
+    const pool = unpooledProbePool(1, { clock });
+    pool.tryAcquire();
+    const waiting = observe(pool.acquire());
+    clock.advance(100);
+    await settle();
+    assert.ok(waiting.error instanceof PoolExhaustedError);
+    assert.equal(pool.stats().timeouts, 1);
+  });
+  await t.step(
+    "a create() that throws during hand-off rejects the waiter, not the releaser",
+    async () => {
+      const clock = new ManualClock();
+      let fail = false;
+      const pool = unpooledProbePool(1, {
+        clock,
+        create: () => {
+          if (fail) throw new Error("create failed");
+          return new Probe();
+        },
+      });
+      const a = pool.tryAcquire()!;
+      const waiting = observe(pool.acquire());
+      fail = true;
+      pool.release(a);
+      await settle();
+      assert.ok(waiting.error instanceof Error);
+      assert.equal((waiting.error as Error).message, "create failed");
+      assert.equal(pool.inFlightCount(), 0);
+      assert.equal(clock.pendingTimers(), 0);
+    },
+  );
+});
+
+Deno.test("unpooled debug mode tracks ids and stacks, poisons and names misuse", async (t) => {
+  await t.step("ids are acquisition serials; stacks point at the acquirer", () => {
+    const pool = unpooledProbePool(4, { debug: true });
+    function leakyHandler(): Probe {
+      return pool.tryAcquire()!;
+    }
+    const a = leakyHandler();
+    const b = pool.tryAcquire()!;
+    assert.equal(pool.idOf(a), 1);
+    assert.equal(pool.idOf(b), 2);
+    assert.equal(pool.isInFlight(a), true);
+    assert.deepEqual(pool.inFlightIds(), [1, 2]);
+    assert.match(pool.acquireStack(a) ?? "", /leakyHandler/);
+    assert.equal(pool.inFlightStacks().length, 2);
+    pool.release(b);
+    assert.deepEqual(pool.inFlightIds(), [1]);
+  });
+  await t.step("a released object is poisoned", () => {
+    const pool = unpooledProbePool(1, { debug: true });
+    const a = pool.tryAcquire()!;
+    pool.release(a);
+    assert.equal(a.owner, POISON_NUMBER);
+    assert.equal(a.label, POISON_STRING);
+    assert.equal(pool.isInFlight(a), false);
+  });
+  await t.step("double release names the object and both stacks", () => {
+    const pool = unpooledProbePool(2, { debug: true });
+    const a = pool.tryAcquire()!;
+    pool.tryAcquire(); // keeps the count above zero: only tracking can catch the misuse
+    pool.release(a);
+    const err = thrownBy(() => pool.release(a));
+    assert.ok(err instanceof PoolMisuseError);
+    assert.equal(err.kind, "double_release");
+    assert.equal(err.objectId, 1);
+    assert.ok(err.acquireStack !== undefined && err.firstReleaseStack !== undefined);
+  });
+  await t.step("a foreign object is refused", () => {
+    const pool = unpooledProbePool(2, { debug: true });
+    pool.tryAcquire();
+    const err = thrownBy(() => pool.release(new Probe()));
+    assert.ok(err instanceof PoolMisuseError);
+    assert.equal(err.kind, "foreign_object");
+    assert.equal(pool.inFlightCount(), 1);
+  });
+});
+
+Deno.test("a pool manager in unpooled mode applies it to every pool and reports leaks by count", async () => {
+  const clock = new ManualClock();
+  const manager = new PoolManager({ clock, unpooled: true });
+  assert.equal(manager.unpooled, true);
+  const events = manager.create({
+    name: "canonical_event",
+    capacity: 4,
+    create: () => new CanonicalEvent(),
+  });
+  const probes = manager.create({ name: "probes", capacity: 2, create: () => new Probe() });
+  assert.equal(events.unpooled, true);
+  assert.equal(probes.unpooled, true);
+  const ev = events.tryAcquire()!;
+  fillTrade(ev, 1);
+  events.release(ev);
+  assert.notEqual(events.tryAcquire(), ev);
+  probes.tryAcquire();
+  const shutdown = manager.shutdown({ timeoutMs: 50 });
+  clock.advance(50);
+  const report = await shutdown;
+  assert.equal(report.clean, false);
+  assert.deepEqual(report.leaks, [
+    { pool: "canonical_event", count: 1, ids: [], stacks: [] },
+    { pool: "probes", count: 1, ids: [], stacks: [] },
+  ]);
 });

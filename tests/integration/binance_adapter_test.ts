@@ -12,6 +12,7 @@ import { createSchemaPools } from "../../src/schema/mod.ts";
 import {
   type AdapterHarness,
   exchangeSymbol,
+  sleep,
   startAdapterHarness,
   waitFor,
 } from "../support/binance_adapter_harness.ts";
@@ -192,7 +193,20 @@ Deno.test("malformed frames are counted as decode errors and change nothing else
 Deno.test("a stale snapshot is fetched again until it bridges the buffer, then LIVE", async () => {
   const h = await startAdapterHarness({
     symbols: SYMBOLS,
-    beforeStart: (sim) => sim.faults.staleSnapshot({ symbol: "BTCUSDT", responses: 2 }),
+    beforeStart: async (sim) => {
+      sim.faults.staleSnapshot({ symbol: "BTCUSDT", responses: 2 });
+      // Stale means a hole: at least one diff the adapter never sees lies between the captured
+      // snapshot and the first diff it buffers (a snapshot at firstU - 1 is bridged, not stale).
+      const captured = sim.lastUpdateId("BTCUSDT");
+      await waitFor(
+        "the book moved past the stale snapshot",
+        () => sim.lastUpdateId("BTCUSDT") > captured + 1,
+        {
+          timeoutMs: 5000,
+        },
+      );
+      await sleep(300); // and a 100 ms diff window carrying that move was sent, to nobody
+    },
   });
   try {
     await h.allLive();

@@ -120,7 +120,7 @@ export interface AdapterHarnessOptions {
   /** Start the adapter (default true). */
   start?: boolean;
   /** Called with the simulator before the adapter starts (arm faults here). */
-  beforeStart?: (sim: BinanceSim) => void;
+  beforeStart?: (sim: BinanceSim) => void | Promise<void>;
 }
 
 /** A running simulator and adapter; always `await harness.close()`. */
@@ -224,7 +224,7 @@ export async function startAdapterHarness(opts: AdapterHarnessOptions): Promise<
     return closing;
   };
   try {
-    opts.beforeStart?.(sim);
+    await opts.beforeStart?.(sim);
     if (opts.start ?? true) await adapter.start();
   } catch (err) {
     await close();

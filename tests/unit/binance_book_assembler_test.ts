@@ -182,6 +182,20 @@ Deno.test("first-event rule: U <= L+1 <= u+1 at every boundary", async (t) => {
     assert.equal(h.assembler.book.bestPrice("bid"), "100.10");
     h.finish();
   });
+  await t.step("L = firstU-1 (snapshot just before every buffered diff) is bridged", async () => {
+    const h = harness();
+    h.diff(100, 105, ["100.10", "1"]);
+    await h.serve(99);
+    const s = h.assembler.stats();
+    assert.deepEqual([s.state, s.dropped, s.applied, s.bookId, s.snapshotsBehind], [
+      "LIVE",
+      0,
+      1,
+      105,
+      0,
+    ]);
+    h.finish();
+  });
   await t.step("L in the middle of U..u", async () => {
     const h = harness();
     h.diff(100, 105, ["100.10", "1"]);
@@ -223,7 +237,7 @@ Deno.test("a snapshot older than the first buffered diff is fetched again", asyn
     const h = harness();
     h.assembler.tick(0);
     h.diff(100, 102);
-    await h.serve(99);
+    await h.serve(98); // 99 is missing between the snapshot and the first buffered diff
     assert.equal(h.emitted.length, 0);
     assert.equal(h.assembler.stats().snapshotsBehind, 1);
     assert.equal(h.fetches.length, 0, "waits out the backoff");

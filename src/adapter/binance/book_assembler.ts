@@ -668,7 +668,9 @@ export class BinanceBookAssembler {
   private completeSync(snapshot: BinanceDepthSnapshot, out: CanonicalEvent): void {
     const L = snapshot.lastUpdateId;
     // Step 3: a snapshot older than the first buffered diff cannot be bridged: fetch again.
-    if (this.bufferCount > 0 && L < this.buffer[0]!.seqFirst) {
+    // Binance's text says `L < firstU`; a snapshot at exactly firstU - 1 is continued by the
+    // first buffered diff (U <= L + 1, the update rule), so only a real hole re-fetches.
+    if (this.bufferCount > 0 && L + 1 < this.buffer[0]!.seqFirst) {
       this.eventPool.release(out);
       this.snapshotsBehind++;
       this.behindAttempts++;

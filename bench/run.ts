@@ -21,6 +21,7 @@ export interface BenchSuiteResult {
 const SUITES: Record<string, () => Promise<{ run(): Promise<BenchSuiteResult> }>> = {
   pool: () => import("./pool_bench.ts"),
   codec: () => import("./codec_bench.ts"),
+  fanout: () => import("./fanout_bench.ts"),
 };
 
 async function main(): Promise<void> {

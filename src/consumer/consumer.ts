@@ -104,6 +104,13 @@ export interface ConsumerHooks {
   onDropped?: (ev: CanonicalEventData, info: DropInfo) => void;
   /** A gap was closed and its marker queued. */
   onGap?: (gap: GapMessage, consumerId: string) => void;
+  /**
+   * `ev` was just taken off the queue for the reader (the dequeue point of every reader: the
+   * iterator, the `onEvent` callback, `poll()`, and so a WebSocket session's encoder). Called
+   * once per market event delivered, so it must be allocation-free (delivery-latency metrics).
+   * The reader owns `ev`: the hook must not keep or change it.
+   */
+  onDelivered?: (ev: CanonicalEventData, consumerId: string) => void;
 }
 
 /** Options of {@linkcode Consumer}. Applications use `ConsumerRegistry.create` instead. */
@@ -270,6 +277,7 @@ export class Consumer {
   readonly #ownsLog: boolean;
   readonly #execAck: ExecAckMode;
   readonly #hooks: ConsumerHooks;
+  readonly #onDelivered: ((ev: CanonicalEventData, consumerId: string) => void) | null;
   readonly #onError: ConsumerErrorHandler | null;
   #onClose: ((consumer: Consumer) => void) | null;
   #closed = false;
@@ -333,6 +341,7 @@ export class Consumer {
     this.#routes = opts.routes;
     this.#clock = opts.clock ?? SYSTEM_CLOCK;
     this.#hooks = opts.hooks ?? {};
+    this.#onDelivered = this.#hooks.onDelivered ?? null;
     this.#onError = opts.onError ?? null;
     this.#onClose = opts.onClose ?? null;
     this.#dropInfo = {
@@ -639,6 +648,13 @@ export class Consumer {
     if ((this.#bucket !== null || this.#shares !== null) && !this.#admit(head)) return undefined;
     this.#queue.shift();
     this.#delivered++;
+    if (this.#onDelivered !== null) {
+      try {
+        this.#onDelivered(head, this.id);
+      } catch {
+        this.#hookErrors++;
+      }
+    }
     return head;
   }
 

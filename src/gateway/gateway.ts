@@ -41,7 +41,12 @@ import {
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
-import { registerPipelineMetrics, registerPoolMetrics } from "./gateway_metrics.ts";
+import {
+  ConsumerMetrics,
+  DeliveryLatencyMetric,
+  registerPipelineMetrics,
+  registerPoolMetrics,
+} from "./gateway_metrics.ts";
 import { runSelfCheck, type SelfCheckResult } from "./self_check.ts";
 import { SnapshotOnSubscribeRoutes } from "./snapshot_on_subscribe.ts";
 
@@ -88,13 +93,20 @@ export class Gateway {
     readonly selfCheck: SelfCheckResult,
     private readonly lag: LoopLagSampler,
   ) {
+    // Fed by the consumer hooks below; the queue gauges read the registry at scrape time.
+    const consumerMetrics = new ConsumerMetrics({
+      metrics,
+      consumers: () => this.consumers.list(),
+    });
+    const latency = new DeliveryLatencyMetric(metrics);
     this.consumers = new ConsumerRegistry({
       routes: new SnapshotOnSubscribeRoutes({
         routes: this.routes,
         onSnapshotNeeded: (key) => this.#publishSnapshot(key),
       }),
       hooks: {
-        onCoalesced: (replaced, consumer) =>
+        onCoalesced: (replaced, consumer) => {
+          consumerMetrics.coalesced(consumer);
           this.telemetry.publish({
             type: "coalesced",
             consumer,
@@ -102,8 +114,10 @@ export class Gateway {
             count: 1,
             trace_id: NO_ID,
             decision_id: NO_ID,
-          }),
+          });
+        },
         onDropped: (ev, info) => {
+          consumerMetrics.dropped(info.consumerId);
           // Events counted into a gap are reported once, by their gap marker (onGap).
           if (info.reason === "gap") return;
           const stream = `${ev.provider}:${ev.symbol}:${ev.kind}`;
@@ -127,7 +141,8 @@ export class Gateway {
             payload: ev,
           });
         },
-        onGap: (gap, consumer) =>
+        onGap: (gap, consumer) => {
+          consumerMetrics.gap(consumer);
           this.telemetry.publish({
             type: "gap",
             consumer,
@@ -137,7 +152,9 @@ export class Gateway {
             count: gap.count,
             trace_id: NO_ID,
             decision_id: newDecisionId(),
-          }),
+          });
+        },
+        onDelivered: latency.observe,
       },
     });
     this.dispatcher = new Dispatcher({
@@ -260,14 +277,26 @@ export class Gateway {
       metrics,
       adapter: () => gw.adapter,
       dispatcher: gw.dispatcher,
-      consumers: gw.consumers,
     });
     registerTelemetryBusMetrics(metrics, gw.telemetry);
     registerDeadLetterMetrics(metrics, gw.dlq);
     // The bus owns no timer; its rate-limited log summaries are flushed from here.
     gw.#telemetryFlush = setInterval(() => gw.telemetry.flushLogSummaries(), 1000);
     log.info("trace and decision ids carry process prefix {prefix}", { prefix: PROCESS_ID_PREFIX });
-    const stream = new StreamServer({ consumers: gw.consumers, metrics });
+    const stream = new StreamServer({
+      consumers: gw.consumers,
+      metrics,
+      // Once per backpressure pause of a WebSocket consumer, as it begins.
+      onSlow: (info) =>
+        gw.telemetry.publish({
+          type: "consumer.slow",
+          consumer: info.consumerId,
+          buffered_bytes: info.bufferedBytes,
+          behind_ms: info.behindMs,
+          trace_id: NO_ID,
+          decision_id: newDecisionId(),
+        }),
+    });
     gw.server = await startHttpServer({
       host: config.http.host,
       port: config.http.port,

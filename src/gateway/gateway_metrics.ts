@@ -1,23 +1,66 @@
 /**
- * The gateway's Prometheus families that read live state at scrape time: pools, adapter,
- * dispatcher and ordering buffers, books, consumers.
+ * The gateway's Prometheus families: those that read live state at scrape time (pools,
+ * adapter, dispatcher and ordering buffers, books, consumer queues), and the two fed from the
+ * consumers' delivery hooks (per-consumer coalesced / gap / dropped counters, per-stream-class
+ * delivery latency).
+ *
+ * Label cardinality stays bounded: latency is labelled by `provider` and `kind` only (never the
+ * symbol), and the per-consumer families give their own series to the first
+ * {@linkcode CONSUMER_SERIES_MAX} consumer ids seen; later ids share the series
+ * `consumer="~other"` (`~` is not allowed in a consumer id, so it cannot collide). The registry
+ * cannot drop a series, so a consumer that is gone keeps its counters; its gauges read 0.
  *
  * @module
  */
 
 import type { BinanceAdapter } from "../adapter/binance/mod.ts";
-import type { Consumer, ConsumerRegistry } from "../consumer/mod.ts";
+import type { Consumer } from "../consumer/mod.ts";
 import type { Dispatcher } from "../dispatcher/mod.ts";
 import type { PoolManager, PoolStats } from "../pool/mod.ts";
-import type { Counter, Gauge, MetricsRegistry } from "../telemetry/mod.ts";
+import type { CanonicalEventData } from "../schema/canonical_event.ts";
+import type {
+  Counter,
+  CounterChild,
+  Gauge,
+  GaugeChild,
+  Histogram,
+  HistogramChild,
+  MetricsRegistry,
+} from "../telemetry/mod.ts";
 
 /** What {@linkcode registerPipelineMetrics} reads. */
 export interface PipelineMetricsSources {
   metrics: MetricsRegistry;
   adapter: () => BinanceAdapter | null;
   dispatcher: Dispatcher<Consumer>;
-  consumers: ConsumerRegistry;
 }
+
+/** Consumer ids with a series of their own in the per-consumer families. */
+export const CONSUMER_SERIES_MAX = 256;
+/** The `consumer` label shared by the ids beyond {@linkcode CONSUMER_SERIES_MAX}. */
+export const CONSUMER_OVERFLOW_LABEL = "~other";
+/**
+ * Upper bounds of the delivery-latency buckets, ms: from well under a millisecond (in-process
+ * fan-out) to ten seconds (a client far behind).
+ */
+export const DELIVERY_LATENCY_BOUNDS_MS: readonly number[] = [
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  25,
+  50,
+  100,
+  250,
+  500,
+  1000,
+  2500,
+  5000,
+  10_000,
+];
 
 /** Registers adapter, dispatcher, ordering, book and consumer families. */
 export function registerPipelineMetrics(src: PipelineMetricsSources): void {
@@ -42,11 +85,6 @@ export function registerPipelineMetrics(src: PipelineMetricsSources): void {
     "symbol",
     "state",
   ]);
-  const consumerDropped = m.counter(
-    "switchyard_consumer_dropped_total",
-    "Events dropped at a full consumer queue",
-    ["consumer"],
-  );
   const orderingHeld = m.gauge(
     "switchyard_ordering_buffer_events",
     "Events held by a stream's ordering buffer (capacity 200)",
@@ -87,11 +125,6 @@ export function registerPipelineMetrics(src: PipelineMetricsSources): void {
         books.labels(b.provider, b.symbol, state).set(b.state === state ? 1 : 0);
       }
     }
-    for (const c of src.consumers.list()) {
-      const n = c.stats().dropped;
-      const child = consumerDropped.labels(c.id);
-      if (n >= child.value) child.syncTo(n);
-    }
   });
 }
 
@@ -131,4 +164,241 @@ export function registerPoolMetrics(metrics: MetricsRegistry, manager: PoolManag
       for (const [field, counter] of counters) counter.labels(s.name).syncTo(s[field] as number);
     }
   });
+}
+
+/**
+ * `performance.timeOrigin`, read once: the getter returns a fresh number each call, which would
+ * cost an allocation per observation.
+ */
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
+/** Options of {@linkcode DeliveryLatencyMetric}. */
+export interface DeliveryLatencyOptions {
+  /**
+   * Epoch ms now (tests). Default `performance.timeOrigin + performance.now()`, the adapters'
+   * time base, read inline (an injected clock's return value may be boxed: use it in tests).
+   */
+  nowMs?: () => number;
+}
+
+/**
+ * `switchyard_delivery_latency_ms{provider,kind}`: from an event's frame receive time
+ * (`recvTsMs`) to the moment a consumer's reader takes it off the consumer's queue (the
+ * `onDelivered` consumer hook): an in-process strategy's iterator, callback or poll, or a
+ * WebSocket session encoding it for its socket (which sends it at once unless the socket is
+ * backed up, then within a poll interval, or after its pause).
+ *
+ * @example
+ * ```ts
+ * const latency = new DeliveryLatencyMetric(metrics);
+ * const registry = new ConsumerRegistry({ routes, hooks: { onDelivered: latency.observe } });
+ * ```
+ */
+export class DeliveryLatencyMetric {
+  /** The histogram family. */
+  readonly histogram: Histogram;
+  readonly #nowMs: (() => number) | null;
+  /** Series by provider, then kind: looked up without building a label key. */
+  readonly #series = new Map<string, Map<string, LatencySeries>>();
+
+  /** Registers the family in `metrics`, and the collector that publishes the sums. */
+  constructor(metrics: MetricsRegistry, opts?: DeliveryLatencyOptions) {
+    this.histogram = metrics.histogram(
+      "switchyard_delivery_latency_ms",
+      "Frame receive to consumer dequeue (in-process reader or WebSocket encoder), ms",
+      { labelNames: ["provider", "kind"], bounds: DELIVERY_LATENCY_BOUNDS_MS },
+    );
+    this.#nowMs = opts?.nowMs ?? null;
+    metrics.collect(() => {
+      for (const byKind of this.#series.values()) {
+        for (const s of byKind.values()) s.child.sum = s.sumMs[0];
+      }
+    });
+  }
+
+  /**
+   * Records one delivered event; allocation-free once its (provider, kind) was seen. Events
+   * without a receive time are skipped; a negative delay (clock step) counts as 0.
+   */
+  readonly observe = (ev: CanonicalEventData): void => {
+    if (!(ev.recvTsMs > 0)) return;
+    const s = this.#series.get(ev.provider)?.get(ev.kind) ?? this.#addSeries(ev.provider, ev.kind);
+    const now = this.#nowMs === null ? TIME_ORIGIN_MS + performance.now() : this.#nowMs();
+    const elapsed = now - ev.recvTsMs;
+    const ms = elapsed > 0 ? elapsed : 0;
+    // HistogramChild.observe, by hand: its `sum` field holds a boxed number, so each update
+    // allocates (16 bytes per event here); the sum is kept in a typed array and copied at
+    // scrape time instead. Counts and buckets are updated in place.
+    s.sumMs[0] += ms;
+    const child = s.child;
+    child.count++;
+    const bounds = child.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (ms <= bounds[i]) {
+        child.counts[i]++;
+        return;
+      }
+    }
+  };
+
+  /** First event of a (provider, kind): control-plane rate, may allocate. */
+  #addSeries(provider: string, kind: string): LatencySeries {
+    let byKind = this.#series.get(provider);
+    if (byKind === undefined) {
+      byKind = new Map();
+      this.#series.set(provider, byKind);
+    }
+    const s: LatencySeries = {
+      child: this.histogram.labels(provider, kind),
+      sumMs: new Float64Array(1),
+    };
+    byKind.set(kind, s);
+    return s;
+  }
+}
+
+/** One latency series and its running sum (unboxed). */
+interface LatencySeries {
+  readonly child: HistogramChild;
+  readonly sumMs: Float64Array;
+}
+
+/** What one consumer label has. */
+interface ConsumerSeries {
+  readonly coalesced: CounterChild;
+  readonly gaps: CounterChild;
+  readonly dropped: CounterChild;
+  readonly queueEvents: GaugeChild;
+  readonly execPending: GaugeChild;
+}
+
+/** Options of {@linkcode ConsumerMetrics}. */
+export interface ConsumerMetricsOptions {
+  /** Where the families are registered. */
+  metrics: MetricsRegistry;
+  /** The live consumers, read at scrape time (queue depth, exec reports pending). */
+  consumers: () => Iterable<Consumer>;
+  /** Ids with their own series. Default {@linkcode CONSUMER_SERIES_MAX}. */
+  seriesMax?: number;
+}
+
+/**
+ * The per-consumer families:
+ *
+ * - `switchyard_consumer_coalesced_total{consumer}`: events superseded in the queue by a newer
+ *   one of their stream (latest wins); counted by the `onCoalesced` hook.
+ * - `switchyard_consumer_gaps_total{consumer}`: gap markers queued (each stands for a run of
+ *   trades or book updates not delivered); the `onGap` hook.
+ * - `switchyard_consumer_dropped_total{consumer}`: events that will never be delivered, whether
+ *   counted into a gap or refused for lack of room; the `onDropped` hook. This replaces the
+ *   scrape-time version, which could not count a consumer re-created under a used id.
+ * - `switchyard_consumer_queue_events{consumer}`: market events waiting in the queue now.
+ * - `switchyard_consumer_exec_reports_pending{consumer}`: exec reports assigned to a live
+ *   consumer and not yet handed to its reader.
+ *
+ * The counters are exact (counted as it happens, not sampled); the gauges are read at scrape
+ * time from the live consumers, 0 for the ones gone.
+ */
+export class ConsumerMetrics {
+  readonly #seriesMax: number;
+  readonly #consumers: () => Iterable<Consumer>;
+  readonly #coalesced: Counter;
+  readonly #gaps: Counter;
+  readonly #dropped: Counter;
+  readonly #queueEvents: Gauge;
+  readonly #execPending: Gauge;
+  readonly #series = new Map<string, ConsumerSeries>();
+  #overflow: ConsumerSeries | null = null;
+
+  /** Registers the families and their scrape-time collector. */
+  constructor(opts: ConsumerMetricsOptions) {
+    const m = opts.metrics;
+    this.#seriesMax = opts.seriesMax ?? CONSUMER_SERIES_MAX;
+    if (!Number.isInteger(this.#seriesMax) || this.#seriesMax < 1) {
+      throw new RangeError(`expected an integer seriesMax >= 1, found ${this.#seriesMax}`);
+    }
+    this.#consumers = opts.consumers;
+    const labels = ["consumer"];
+    this.#coalesced = m.counter(
+      "switchyard_consumer_coalesced_total",
+      "Events superseded in a consumer queue by a newer one of their stream (latest wins)",
+      labels,
+    );
+    this.#gaps = m.counter(
+      "switchyard_consumer_gaps_total",
+      "Gap markers queued for a consumer (runs of trades or book updates not delivered)",
+      labels,
+    );
+    this.#dropped = m.counter(
+      "switchyard_consumer_dropped_total",
+      "Events a consumer will never receive (counted into a gap, or no room in its queue)",
+      labels,
+    );
+    this.#queueEvents = m.gauge(
+      "switchyard_consumer_queue_events",
+      "Market events waiting in a consumer queue",
+      labels,
+    );
+    this.#execPending = m.gauge(
+      "switchyard_consumer_exec_reports_pending",
+      "Exec reports assigned to a live consumer and not yet handed to its reader",
+      labels,
+    );
+    m.collect(() => this.#collect());
+  }
+
+  /** Hook: one event of `consumerId` was superseded (`ConsumerHooks.onCoalesced`). */
+  coalesced(consumerId: string): void {
+    this.#seriesOf(consumerId).coalesced.inc();
+  }
+
+  /** Hook: one event of `consumerId` will not be delivered (`ConsumerHooks.onDropped`). */
+  dropped(consumerId: string): void {
+    this.#seriesOf(consumerId).dropped.inc();
+  }
+
+  /** Hook: a gap marker was queued for `consumerId` (`ConsumerHooks.onGap`). */
+  gap(consumerId: string): void {
+    this.#seriesOf(consumerId).gaps.inc();
+  }
+
+  #collect(): void {
+    for (const s of this.#series.values()) zeroGauges(s);
+    if (this.#overflow !== null) zeroGauges(this.#overflow);
+    for (const c of this.#consumers()) {
+      const s = this.#seriesOf(c.id);
+      const st = c.stats();
+      s.queueEvents.set(s.queueEvents.value + st.losslessQueued + st.coalescedQueued);
+      const pending = Math.max(0, st.execHeadSeq - st.execNextSeq + 1);
+      s.execPending.set(s.execPending.value + pending);
+    }
+  }
+
+  /** The consumer's series: its own while there is room, else the shared overflow series. */
+  #seriesOf(consumerId: string): ConsumerSeries {
+    const own = this.#series.get(consumerId);
+    if (own !== undefined) return own;
+    if (this.#series.size < this.#seriesMax) {
+      const created = this.#newSeries(consumerId);
+      this.#series.set(consumerId, created);
+      return created;
+    }
+    if (this.#overflow === null) this.#overflow = this.#newSeries(CONSUMER_OVERFLOW_LABEL);
+    return this.#overflow;
+  }
+
+  #newSeries(label: string): ConsumerSeries {
+    return {
+      coalesced: this.#coalesced.labels(label),
+      gaps: this.#gaps.labels(label),
+      dropped: this.#dropped.labels(label),
+      queueEvents: this.#queueEvents.labels(label),
+      execPending: this.#execPending.labels(label),
+    };
+  }
+}
+
+function zeroGauges(s: ConsumerSeries): void {
+  s.queueEvents.set(0);
+  s.execPending.set(0);
 }

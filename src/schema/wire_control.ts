@@ -1,11 +1,12 @@
 /**
  * Control messages on the consumer WebSocket (and the HTTP control API): commands a client sends
- * (subscribe, merged-subscribe, orders, trading switch) and the gateway's `ack` and `gap`
- * notices. Converts between camelCase data and snake_case wire objects.
+ * (subscribe, merged-subscribe, orders, trading switch) and the gateway's `ack`, `gap` and
+ * `exec_resume` notices. Converts between camelCase data and snake_case wire objects.
  *
  * Commands are parsed strictly: an unknown field is refused (`unknown_field`), because a
  * misspelt optional field of an order (`timeInForce` for `time_in_force`) must not silently
- * fall back to a default. Messages the gateway sends (`ack`, `gap`) are read leniently.
+ * fall back to a default. Messages the gateway sends (`ack`, `gap`, `exec_resume`) are read
+ * leniently.
  *
  * @module
  */
@@ -44,8 +45,8 @@ export const COMMAND_TYPES = [
   "order_cancel",
   "trading",
 ] as const;
-/** Types of every control message: the commands plus the gateway's `ack` and `gap`. */
-export const CONTROL_TYPES = [...COMMAND_TYPES, "ack", "gap"] as const;
+/** Types of every control message: the commands plus the gateway's notices. */
+export const CONTROL_TYPES = [...COMMAND_TYPES, "ack", "gap", "exec_resume"] as const;
 
 /** Merge window length when a merged subscription names none, ms (R-06). */
 export const MERGE_WINDOW_MS_DEFAULT = 10_000;
@@ -159,6 +160,24 @@ export interface GapMessage {
   count: number;
 }
 
+/**
+ * The gateway's first message on a connection opened with `?exec_seq=<n>`: where delivery of
+ * the consumer's execution reports resumes. Reports `lastSeenSeq + 1 .. nextSeq - 1` (there are
+ * `unavailable` of them, 0 in the normal case) can no longer be replayed: they were
+ * acknowledged long ago and pruned from the gateway's replay window.
+ */
+export interface ExecResumeMessage {
+  type: "exec_resume";
+  /** The client's last seen exec report sequence (the `exec_seq` it sent). */
+  lastSeenSeq: number;
+  /** The first exec report sequence delivered next (`lastSeenSeq + 1 + unavailable`). */
+  nextSeq: number;
+  /** The last exec report sequence assigned so far (>= lastSeenSeq). */
+  headSeq: number;
+  /** Reports after `lastSeenSeq` that can no longer be delivered. */
+  unavailable: number;
+}
+
 /** A command a client sends. */
 export type ControlCommand =
   | SubscribeCommand
@@ -169,7 +188,7 @@ export type ControlCommand =
   | TradingCommand;
 
 /** Any control message, either direction. */
-export type ControlMessage = ControlCommand | AckMessage | GapMessage;
+export type ControlMessage = ControlCommand | AckMessage | GapMessage | ExecResumeMessage;
 
 /** `subscribe` / `unsubscribe` on the wire. */
 export interface WireSubscribe {
@@ -260,6 +279,16 @@ export interface WireGap {
   count: number;
 }
 
+/** `exec_resume` on the wire. */
+export interface WireExecResume {
+  v: number;
+  type: "exec_resume";
+  last_seen_seq: number;
+  next_seq: number;
+  head_seq: number;
+  unavailable: number;
+}
+
 /** Any control message on the wire. */
 export type WireControl =
   | WireSubscribe
@@ -269,7 +298,8 @@ export type WireControl =
   | WireOrderCancel
   | WireTrading
   | WireAck
-  | WireGap;
+  | WireGap
+  | WireExecResume;
 
 /** Options of {@linkcode orderRequestFromCommand}. */
 export interface OrderRequestFromCommandOptions {
@@ -383,13 +413,22 @@ export function controlToWire(msg: ControlMessage): WireControl {
         to_seq: msg.toSeq,
         count: msg.count,
       };
+    case "exec_resume":
+      return {
+        v,
+        type: msg.type,
+        last_seen_seq: msg.lastSeenSeq,
+        next_seq: msg.nextSeq,
+        head_seq: msg.headSeq,
+        unavailable: msg.unavailable,
+      };
   }
 }
 
 /**
  * Reads and validates a command sent by a client; throws a `WireFormatError` (code, field,
- * and a message saying what was expected and found). `ack` and `gap` are refused here: clients
- * do not send them.
+ * and a message saying what was expected and found). `ack`, `gap` and `exec_resume` are refused
+ * here: clients do not send them.
  */
 export function commandFromWire(value: unknown): ControlCommand {
   const msg = readControl(value, COMMAND_TYPES);
@@ -521,6 +560,8 @@ function readControl(value: unknown, allowed: readonly string[]): ControlMessage
       return readAck(r);
     case "gap":
       return readGap(r);
+    case "exec_resume":
+      return readExecResume(r);
   }
 }
 
@@ -647,6 +688,24 @@ function readGap(r: WireReader): GapMessage {
     r.failExpected("to_seq", `at least from_seq (${gap.fromSeq})`, gap.toSeq);
   }
   return gap;
+}
+
+function readExecResume(r: WireReader): ExecResumeMessage {
+  const msg: ExecResumeMessage = {
+    type: "exec_resume",
+    lastSeenSeq: r.read("last_seen_seq", SEQUENCE),
+    nextSeq: r.read("next_seq", SEQUENCE),
+    headSeq: r.read("head_seq", SEQUENCE),
+    unavailable: r.read("unavailable", SEQUENCE),
+  };
+  const next = msg.lastSeenSeq + 1 + msg.unavailable;
+  if (msg.nextSeq !== next) {
+    r.failExpected("next_seq", `last_seen_seq + 1 + unavailable (${next})`, msg.nextSeq);
+  }
+  if (msg.headSeq < msg.lastSeenSeq) {
+    r.failExpected("head_seq", `at least last_seen_seq (${msg.lastSeenSeq})`, msg.headSeq);
+  }
+  return msg;
 }
 
 function orderSubmitToWire(msg: OrderSubmitCommand): WireOrderSubmit {

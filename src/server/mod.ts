@@ -66,15 +66,18 @@ export {
   CLOSE_INTERNAL_ERROR,
   CLOSE_SLOW_CONSUMER,
   type SessionSocket,
+  type SlowConsumerInfo,
   StreamSession,
   type StreamSessionOptions,
 } from "./stream_session.ts";
 export {
   type ConnectAccepted,
   CONNECTIONS_MAX_DEFAULT,
+  type ConnectOptions,
   type ConnectRefused,
   CONSUMER_ID_HEADER,
   type DisconnectInfo,
+  EXEC_SEQ_PARAM,
   IDLE_TIMEOUT_MS_DEFAULT,
   SHUTDOWN_CLOSE_REASON,
   SHUTDOWN_CLOSE_TIMEOUT_MS_DEFAULT,

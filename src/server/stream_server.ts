@@ -1,11 +1,18 @@
 /**
- * StreamServer: the consumer WebSocket endpoint, `GET /v1/stream[?consumer=<id>]`.
+ * StreamServer: the consumer WebSocket endpoint, `GET /v1/stream[?consumer=<id>][&exec_seq=<n>]`.
  *
  * Each accepted connection gets a {@linkcode Consumer} in the registry under the requested id
  * (or a generated `ws-...` id, returned in the `x-switchyard-consumer-id` header of the 101
  * response) and a {@linkcode StreamSession} that reads it. An id already connected or in use is
  * refused with 409 before the upgrade. When the connection ends, the consumer is closed, which
  * removes it and all its subscriptions from the routing table.
+ *
+ * Execution reports outlive the connection: they are kept in the registry's durable log under
+ * the consumer id. A client that reconnects with `exec_seq=<n>` (the `seq` of the last report it
+ * received) has its consumer rewound with `Consumer.resume(n)` before the session starts, so it
+ * receives every later report exactly once, including those the previous connection had taken
+ * from the log but not delivered; the connection's first message is then an `exec_resume`
+ * notice saying where delivery resumes and how many reports (if any) can no longer be replayed.
  *
  * Shutdown closes every connection with 1001 "server shutting down" and waits, bounded, for
  * the sockets to finish closing; Deno's `server.shutdown()` runs after that.
@@ -14,12 +21,17 @@
  */
 
 import type { Consumer, ConsumerRegistry } from "../consumer/mod.ts";
-import { isConsumerId } from "../schema/mod.ts";
+import { type ExecResumeMessage, isConsumerId } from "../schema/mod.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { errorResponse } from "./http_response.ts";
 import { resolveStreamLimits, type StreamLimits } from "./stream_limits.ts";
 import { registerStreamMetrics } from "./stream_metrics.ts";
-import { CLOSE_GOING_AWAY, type SessionSocket, StreamSession } from "./stream_session.ts";
+import {
+  CLOSE_GOING_AWAY,
+  type SessionSocket,
+  type SlowConsumerInfo,
+  StreamSession,
+} from "./stream_session.ts";
 import {
   DISCONNECT_REASONS,
   type DisconnectReason,
@@ -44,6 +56,11 @@ export const IDLE_TIMEOUT_MS_DEFAULT = 30_000;
 export const SHUTDOWN_CLOSE_TIMEOUT_MS_DEFAULT = 2_000;
 /** Close reason sent to every client at shutdown. */
 export const SHUTDOWN_CLOSE_REASON = "server shutting down";
+/** Query parameter carrying the client's last seen exec report sequence. */
+export const EXEC_SEQ_PARAM = "exec_seq";
+
+/** A decimal integer without sign or leading zeros, at most 16 digits (then checked as safe). */
+const EXEC_SEQ_RE = /^(0|[1-9][0-9]{0,15})$/;
 
 /** Told when a connection ends (for logs); must not throw. */
 export interface DisconnectInfo {
@@ -73,6 +90,22 @@ export interface StreamServerOptions {
   now?: () => number;
   /** Told when a connection ends. */
   onDisconnect?: (info: DisconnectInfo) => void;
+  /**
+   * Told once per backpressure pause of a connection, as it begins (its send buffer crossed the
+   * high-water mark); the gateway publishes it as `consumer.slow` telemetry. Must be cheap;
+   * exceptions are ignored.
+   */
+  onSlow?: (info: SlowConsumerInfo) => void;
+}
+
+/** Options of {@linkcode StreamServer.connect}. */
+export interface ConnectOptions {
+  /**
+   * The client's last seen exec report sequence (`?exec_seq=`): the consumer is resumed from
+   * it and the session's first message is an `exec_resume` notice. Absent: delivery continues
+   * after the last report acknowledged under this id.
+   */
+  execSeq?: number;
 }
 
 /** An admitted connection. */
@@ -109,6 +142,7 @@ export class StreamServer {
   readonly #idleTimeoutS: number;
   readonly #now: () => number;
   readonly #onDisconnect: ((info: DisconnectInfo) => void) | null;
+  readonly #onSlow: ((info: SlowConsumerInfo) => void) | undefined;
   readonly #sessions = new Map<string, StreamSession>();
   readonly #totals: TrafficCounters = newTrafficCounters();
   readonly #rejected = zeroCounts(REJECT_REASONS);
@@ -133,6 +167,7 @@ export class StreamServer {
     this.#idleTimeoutS = Math.ceil(idleTimeoutMs / 1000);
     this.#now = opts.now ?? Date.now;
     this.#onDisconnect = opts.onDisconnect ?? null;
+    this.#onSlow = opts.onSlow;
     if (opts.metrics !== undefined) registerStreamMetrics(opts.metrics, this);
   }
 
@@ -144,6 +179,7 @@ export class StreamServer {
   /**
    * Answers `GET /v1/stream`: refuses (426, 400, 409, 503, as JSON `{error}`) or upgrades.
    * Reads everything it needs from `req` before returning (Deno closes the request after).
+   * Query parameters: `consumer` (the id) and `exec_seq` (resume exec reports after it).
    */
   upgrade(req: Request): Response {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -154,13 +190,29 @@ export class StreamServer {
         { headers: { upgrade: "websocket" } },
       );
     }
-    const requested = new URL(req.url).searchParams.get("consumer");
+    const params = new URL(req.url).searchParams;
+    const requested = params.get("consumer");
+    const execSeqText = params.get(EXEC_SEQ_PARAM);
+    let execSeq: number | undefined;
+    if (execSeqText !== null) {
+      execSeq = EXEC_SEQ_RE.test(execSeqText) ? Number(execSeqText) : NaN;
+      if (!Number.isSafeInteger(execSeq)) {
+        const refused = this.#refuse(
+          400,
+          "bad_exec_seq",
+          `expected ?${EXEC_SEQ_PARAM}= to be the seq of the last exec report received (an integer >= 0), found "${
+            execSeqText.slice(0, 40)
+          }"`,
+        );
+        return errorResponse(refused.status, refused.message);
+      }
+    }
     let response: Response | null = null;
     const result = this.connect(requested, () => {
       const upgraded = Deno.upgradeWebSocket(req, { idleTimeout: this.#idleTimeoutS });
       response = upgraded.response;
       return upgraded.socket;
-    });
+    }, { execSeq });
     if (!result.ok) return errorResponse(result.status, result.message);
     attachWebSocket(result.session, result.socket);
     const upgradeResponse = response as Response | null;
@@ -170,14 +222,24 @@ export class StreamServer {
   }
 
   /**
-   * Admits a connection under `requestedId` (null: generate one), creates its consumer, then
-   * calls `makeSocket` and builds the session. The transport-neutral half of
-   * {@linkcode StreamServer.upgrade}, used directly by tests with a fake socket.
+   * Admits a connection under `requestedId` (null: generate one), creates its consumer (resumed
+   * from `opts.execSeq` when given), then calls `makeSocket` and builds the session. The
+   * transport-neutral half of {@linkcode StreamServer.upgrade}, used directly by tests with a
+   * fake socket.
    */
   connect<S extends SessionSocket>(
     requestedId: string | null,
     makeSocket: () => S,
+    opts?: ConnectOptions,
   ): ConnectAccepted<S> | ConnectRefused {
+    const execSeq = opts?.execSeq;
+    if (execSeq !== undefined && !(Number.isSafeInteger(execSeq) && execSeq >= 0)) {
+      return this.#refuse(
+        400,
+        "bad_exec_seq",
+        `expected an exec_seq that is an integer >= 0, found ${execSeq}`,
+      );
+    }
     if (this.#closing !== null) {
       return this.#refuse(
         503,
@@ -226,6 +288,23 @@ export class StreamServer {
         err instanceof Error ? err.message : String(err),
       );
     }
+    let execResume: ExecResumeMessage | undefined;
+    if (execSeq !== undefined) {
+      try {
+        // Before the session attaches its reader: the rewind decides the first report it reads.
+        const resumed = consumer.resume(execSeq);
+        execResume = {
+          type: "exec_resume",
+          lastSeenSeq: execSeq,
+          nextSeq: resumed.nextSeq,
+          headSeq: resumed.headSeq,
+          unavailable: resumed.unavailable,
+        };
+      } catch (err) {
+        consumer.close();
+        return this.#refuse(400, "bad_exec_seq", err instanceof Error ? err.message : String(err));
+      }
+    }
     let socket: S;
     try {
       socket = makeSocket();
@@ -246,6 +325,8 @@ export class StreamServer {
       totals: this.#totals,
       onClosed: this.#sessionClosed,
       now: this.#now,
+      execResume,
+      onSlow: this.#onSlow,
     });
     this.#sessions.set(id, session);
     this.#accepted++;

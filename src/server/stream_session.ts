@@ -18,10 +18,12 @@
  *   and execution reports wait in the consumer's durable log (never dropped). `bufferedAmount` is
  *   polled (there is no drain event); below `lowWaterBytes` the session resumes. Above the
  *   high-water mark for longer than `slowConsumerTimeoutMs` without a break, the connection is
- *   closed with 4008.
+ *   closed with 4008. Each pause is reported once, as it begins, to the `onSlow` option.
  *
  * Acks bypass the event queue: each is sent as its own frame as soon as its command has been
- * applied, so an ack may overtake events that were queued before the command.
+ * applied, so an ack may overtake events that were queued before the command. An
+ * `exec_resume` notice (a connection opened with `?exec_seq=`) is queued before anything else,
+ * so it is the connection's first message.
  *
  * The session talks to a {@linkcode SessionSocket}, the four members of a WebSocket it uses, so
  * tests can drive it with a fake socket.
@@ -31,7 +33,12 @@
 
 import { encodeJson } from "../codec/mod.ts";
 import type { Consumer, ConsumerMessage } from "../consumer/mod.ts";
-import { controlToWire, eventToWire, execReportToWire } from "../schema/mod.ts";
+import {
+  controlToWire,
+  eventToWire,
+  execReportToWire,
+  type ExecResumeMessage,
+} from "../schema/mod.ts";
 import { binaryFrameOutcome, type CommandOutcome, handleCommandText } from "./command_handler.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
 import { resolveStreamLimits, type StreamLimits } from "./stream_limits.ts";
@@ -65,6 +72,21 @@ export interface SessionSocket {
   close(code?: number, reason?: string): void;
 }
 
+/** Passed to the `onSlow` hook when a connection's send buffer crosses its high-water mark. */
+export interface SlowConsumerInfo {
+  /** The connection's consumer id. */
+  consumerId: string;
+  /** Unsent bytes (`bufferedAmount`) when the mark was crossed. */
+  bufferedBytes: number;
+  /**
+   * Ms since the connection last kept up: since a flush last found at most `busyBytes` unsent.
+   * A lower bound on how far behind the client reads (the kernel's buffers hide the rest).
+   */
+  behindMs: number;
+  /** The high-water mark crossed, bytes. */
+  highWaterBytes: number;
+}
+
 /** Options of {@linkcode StreamSession}. */
 export interface StreamSessionOptions {
   /** The consumer this connection reads; the session closes it when the connection ends. */
@@ -79,6 +101,13 @@ export interface StreamSessionOptions {
   onClosed?: (session: StreamSession) => void;
   /** Clock in ms; default `Date.now`. */
   now?: () => number;
+  /** Queued as the connection's first message (a connection opened with `?exec_seq=`). */
+  execResume?: ExecResumeMessage;
+  /**
+   * Told once per backpressure pause, as it begins (the send buffer crossed the high-water
+   * mark). Runs on the send path: must be cheap and must not throw (exceptions are ignored).
+   */
+  onSlow?: (info: SlowConsumerInfo) => void;
 }
 
 /** One connected remote consumer. */
@@ -99,11 +128,14 @@ export class StreamSession {
   readonly #onClosed: ((session: StreamSession) => void) | null;
   readonly #now: () => number;
   readonly #queue: OutboundQueue;
+  readonly #onSlow: ((info: SlowConsumerInfo) => void) | null;
 
   #state: SessionState = "connecting";
   #paused = false;
   /** Start of the current stretch above the high-water mark; -1 when below it. */
   #aboveHighSinceMs = -1;
+  /** Last time a flush found at most `busyBytes` unsent (the client kept up). */
+  #keptUpMs: number;
   #flushScheduled = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Promise the consumer's handler waits on while the session cannot take events. */
@@ -130,10 +162,16 @@ export class StreamSession {
     this.#onClosed = opts.onClosed ?? null;
     this.#now = opts.now ?? Date.now;
     this.connectedAtMs = this.#now();
+    this.#keptUpMs = this.connectedAtMs;
+    this.#onSlow = opts.onSlow ?? null;
     this.#queue = new OutboundQueue({
       batchMessagesMax: this.#limits.batchMessagesMax,
       batchCharsMax: this.#limits.batchCharsMax,
     });
+    // Before the consumer's reader is attached: the notice precedes every exec report.
+    if (opts.execResume !== undefined) {
+      this.#queue.push(encodeJson(controlToWire(opts.execResume)));
+    }
     this.socketClosed = new Promise((resolve) => {
       this.#markSocketClosed = resolve;
     });
@@ -280,7 +318,8 @@ export class StreamSession {
     this.#totals.acksSent++;
     // A client that sends commands but never reads would otherwise grow the buffer with acks
     // unseen: the same water mark and slow-consumer bound apply.
-    if (this.#socket.bufferedAmount > this.#limits.highWaterBytes) this.#pause();
+    const buffered = this.#socket.bufferedAmount;
+    if (buffered > this.#limits.highWaterBytes) this.#pause(buffered);
   }
 
   #scheduleFlush(): void {
@@ -297,10 +336,13 @@ export class StreamSession {
   #flush(force: boolean): void {
     this.#flushScheduled = false;
     if (this.#state !== "open" || this.#paused) return;
+    if (this.#queue.length > 0 && this.#socket.bufferedAmount <= this.#limits.busyBytes) {
+      this.#keptUpMs = this.#now();
+    }
     while (this.#queue.length > 0) {
       const buffered = this.#socket.bufferedAmount;
       if (buffered > this.#limits.highWaterBytes) {
-        this.#pause();
+        this.#pause(buffered);
         return;
       }
       if (!force && buffered > this.#limits.busyBytes && !this.#queue.hasFullFrame) {
@@ -341,14 +383,31 @@ export class StreamSession {
     return true;
   }
 
-  #pause(): void {
+  #pause(buffered: number): void {
+    const now = this.#now();
+    if (this.#aboveHighSinceMs < 0) this.#aboveHighSinceMs = now;
     if (!this.#paused) {
       this.#paused = true;
       this.#own.backpressurePauses++;
       this.#totals.backpressurePauses++;
+      this.#reportSlow(buffered, now);
     }
-    if (this.#aboveHighSinceMs < 0) this.#aboveHighSinceMs = this.#now();
     this.#armTimer();
+  }
+
+  /** Once per pause: the hysteresis of the water marks keeps this off the per-frame path. */
+  #reportSlow(buffered: number, now: number): void {
+    if (this.#onSlow === null) return;
+    try {
+      this.#onSlow({
+        consumerId: this.id,
+        bufferedBytes: buffered,
+        behindMs: Math.max(0, now - this.#keptUpMs),
+        highWaterBytes: this.#limits.highWaterBytes,
+      });
+    } catch {
+      // A telemetry hook must not break the connection.
+    }
   }
 
   /** Poll tick: watch the send buffer while paused or while a batch waits on a busy socket. */

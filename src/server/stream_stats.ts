@@ -27,6 +27,7 @@ export type DisconnectReason = typeof DISCONNECT_REASONS[number];
 export const REJECT_REASONS = [
   "not_websocket",
   "bad_consumer_id",
+  "bad_exec_seq",
   "conflict",
   "connections_limit",
   "shutting_down",
@@ -36,6 +37,8 @@ export const REJECT_REASONS = [
 /**
  * - `not_websocket`: no `Upgrade: websocket` (426);
  * - `bad_consumer_id`: the `consumer` parameter is not a consumer id (400);
+ * - `bad_exec_seq`: the `exec_seq` parameter is not an integer >= 0, or is beyond the last exec
+ *   report sequence assigned to the consumer (400);
  * - `conflict`: the id is connected or in use already (409);
  * - `connections_limit`: too many connections (503);
  * - `shutting_down`: the server is stopping (503);

@@ -225,6 +225,14 @@ Deno.test("gateway e2e: simulator -> adapter -> dispatcher -> WebSocket consumer
       );
       assert.ok(samples.get("switchyard_dispatch_events_total")! > 0);
       assert.ok(samples.get("switchyard_ws_messages_sent_total")! > 0);
+      // Delivery latency by provider and kind (never by symbol), per-consumer queue families.
+      assert.ok(
+        samples.get('switchyard_delivery_latency_ms_count{provider="binance",kind="trade"}')! > 0,
+      );
+      assert.ok(![...samples.keys()].some((k) => /^switchyard_delivery_latency.*symbol=/.test(k)));
+      for (const f of ["queue_events", "exec_reports_pending", "dropped_total", "gaps_total"]) {
+        assert.ok(samples.has(`switchyard_consumer_${f}{consumer="e2e-strat"}`), f);
+      }
     });
 
     await t.step("shutdown drains every pool", async () => {

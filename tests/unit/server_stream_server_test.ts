@@ -108,6 +108,7 @@ Deno.test("stream server: admission by consumer id", async (t) => {
     assert.deepEqual(s.connectionsRejected, {
       not_websocket: 1,
       bad_consumer_id: 1,
+      bad_exec_seq: 0,
       conflict: 2,
       connections_limit: 1,
       shutting_down: 0,

@@ -199,9 +199,9 @@ export class DeliveryLatencyMetric {
   readonly histogram: Histogram;
   readonly #nowMs: (() => number) | null;
   /** Series by provider, then kind: looked up without building a label key. */
-  readonly #series = new Map<string, Map<string, LatencySeries>>();
+  readonly #series = new Map<string, Map<string, HistogramChild>>();
 
-  /** Registers the family in `metrics`, and the collector that publishes the sums. */
+  /** Registers the family in `metrics`. */
   constructor(metrics: MetricsRegistry, opts?: DeliveryLatencyOptions) {
     this.histogram = metrics.histogram(
       "switchyard_delivery_latency_ms",
@@ -209,11 +209,6 @@ export class DeliveryLatencyMetric {
       { labelNames: ["provider", "kind"], bounds: DELIVERY_LATENCY_BOUNDS_MS },
     );
     this.#nowMs = opts?.nowMs ?? null;
-    metrics.collect(() => {
-      for (const byKind of this.#series.values()) {
-        for (const s of byKind.values()) s.child.sum = s.sumMs[0];
-      }
-    });
   }
 
   /**
@@ -225,42 +220,20 @@ export class DeliveryLatencyMetric {
     const s = this.#series.get(ev.provider)?.get(ev.kind) ?? this.#addSeries(ev.provider, ev.kind);
     const now = this.#nowMs === null ? TIME_ORIGIN_MS + performance.now() : this.#nowMs();
     const elapsed = now - ev.recvTsMs;
-    const ms = elapsed > 0 ? elapsed : 0;
-    // HistogramChild.observe, by hand: its `sum` field holds a boxed number, so each update
-    // allocates (16 bytes per event here); the sum is kept in a typed array and copied at
-    // scrape time instead. Counts and buckets are updated in place.
-    s.sumMs[0] += ms;
-    const child = s.child;
-    child.count++;
-    const bounds = child.bounds;
-    for (let i = 0; i < bounds.length; i++) {
-      if (ms <= bounds[i]) {
-        child.counts[i]++;
-        return;
-      }
-    }
+    s.observe(elapsed > 0 ? elapsed : 0);
   };
 
   /** First event of a (provider, kind): control-plane rate, may allocate. */
-  #addSeries(provider: string, kind: string): LatencySeries {
+  #addSeries(provider: string, kind: string): HistogramChild {
     let byKind = this.#series.get(provider);
     if (byKind === undefined) {
       byKind = new Map();
       this.#series.set(provider, byKind);
     }
-    const s: LatencySeries = {
-      child: this.histogram.labels(provider, kind),
-      sumMs: new Float64Array(1),
-    };
-    byKind.set(kind, s);
-    return s;
+    const child = this.histogram.labels(provider, kind);
+    byKind.set(kind, child);
+    return child;
   }
-}
-
-/** One latency series and its running sum (unboxed). */
-interface LatencySeries {
-  readonly child: HistogramChild;
-  readonly sumMs: Float64Array;
 }
 
 /** What one consumer label has. */

@@ -136,15 +136,23 @@ export class Gauge extends Metric<GaugeChild> {
 /** Cumulative histogram buckets for one series. */
 export class HistogramChild {
   readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
+  /** [sum, count]: kept in a typed array because a double field is boxed on every write. */
+  readonly #totals = new Float64Array(2);
   constructor(readonly bounds: readonly number[]) {
     this.counts = new Float64Array(bounds.length);
   }
+  /** Sum of observations. */
+  get sum(): number {
+    return this.#totals[0];
+  }
+  /** Number of observations. */
+  get count(): number {
+    return this.#totals[1];
+  }
   /** Records one observation; allocates nothing. */
   observe(v: number): void {
-    this.sum += v;
-    this.count++;
+    this.#totals[0] += v;
+    this.#totals[1]++;
     const b = this.bounds;
     for (let i = 0; i < b.length; i++) {
       if (v <= b[i]) {

@@ -59,6 +59,7 @@ function allocatedBytes(): number {
 
 function tradeTemplate(): CanonicalEventData {
   return {
+    ...new CanonicalEvent().clone(),
     kind: "trade",
     provider: "binance",
     symbol: "BTC-USDT",
@@ -70,22 +71,6 @@ function tradeTemplate(): CanonicalEventData {
     price: "87250.01000000",
     qty: "0.00120000",
     side: "buy",
-    bids: [],
-    asks: [],
-    bidPx: "",
-    bidQty: "",
-    askPx: "",
-    askQty: "",
-    open: "",
-    high: "",
-    low: "",
-    volume: "",
-    quoteVolume: "",
-    interval: "",
-    openTimeMs: 0,
-    closeTimeMs: 0,
-    tradeCount: 0,
-    closed: false,
   };
 }
 

@@ -13,39 +13,11 @@ import type {
   ProviderRawData,
   WsFrameData,
 } from "../../src/schema/mod.ts";
+import { CanonicalEvent } from "../../src/schema/canonical_event.ts";
 
 /** A plain event with every field at its zero value, then `fields` applied. */
 export function eventData(fields: Partial<CanonicalEventData>): CanonicalEventData {
-  return {
-    kind: "",
-    provider: "",
-    symbol: "",
-    seq: 0,
-    seqFirst: 0,
-    exchangeTsMs: 0,
-    recvTsMs: 0,
-    tradeId: "",
-    price: "",
-    qty: "",
-    side: "",
-    bids: [],
-    asks: [],
-    bidPx: "",
-    bidQty: "",
-    askPx: "",
-    askQty: "",
-    open: "",
-    high: "",
-    low: "",
-    volume: "",
-    quoteVolume: "",
-    interval: "",
-    openTimeMs: 0,
-    closeTimeMs: 0,
-    tradeCount: 0,
-    closed: false,
-    ...fields,
-  };
+  return { ...new CanonicalEvent().clone(), ...fields };
 }
 
 /** A Binance trade. */

@@ -7,3 +7,5 @@
 
 export * from "./market/mod.ts";
 export * from "./binance/mod.ts";
+export * from "./okx/mod.ts";
+export * from "./kraken/mod.ts";

@@ -40,3 +40,11 @@ export {
   type MergeWindowSpec,
   type MergeWindowStats,
 } from "./merge_window.ts";
+export {
+  MERGED_SUBSCRIPTIONS_PER_CONSUMER_MAX_DEFAULT,
+  type MergedStreamInfo,
+  MergedStreams,
+  type MergedStreamsOptions,
+  type MergeStageHost,
+  type RoutingVersion,
+} from "./merged_streams.ts";

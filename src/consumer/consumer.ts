@@ -42,13 +42,22 @@
 import { type Clock, SYSTEM_CLOCK } from "../pool/clock.ts";
 import type { CanonicalEventData } from "../schema/canonical_event.ts";
 import type { ExecReportData } from "../schema/exec_report.ts";
+import type { MergedEventData } from "../schema/merged_event.ts";
 import type { GapMessage } from "../schema/wire_control.ts";
 import type { ConsumerRoutes, SubscriptionResult } from "./consumer_routes.ts";
 import {
   type ConsumerMessage,
   type ExecReportMessage,
   execReportMessage,
+  type MergedMessage,
+  mergedMessage,
 } from "./consumer_message.ts";
+import type {
+  MergedMarket,
+  MergedRoutes,
+  MergedSpec,
+  MergedSubscription,
+} from "./merged_routes.ts";
 import { DeliveryClasses } from "./delivery_class.ts";
 import { ExecReportLog } from "./exec_report_log.ts";
 import type { FairShareScheduler, ShareMember } from "./fair_share.ts";
@@ -62,6 +71,8 @@ import { TokenBucket } from "./token_bucket.ts";
 export const QUEUE_EVENTS_MAX_DEFAULT = 4096;
 /** Largest `queueEventsMax` (and `losslessEventsMax`) accepted. */
 export const QUEUE_EVENTS_MAX_LIMIT = 1_048_576;
+/** Merged events queued per consumer by default (each may carry up to 10 000 fragments). */
+export const MERGED_EVENTS_MAX_DEFAULT = 64;
 /** Streams that may have a pending gap at once, by default. */
 export const GAP_STREAMS_MAX_DEFAULT = 16_384;
 /** Exec reports read from the log per query. */
@@ -155,6 +166,27 @@ export interface ConsumerOptions {
   onError?: ConsumerErrorHandler;
   /** Called once when the consumer closes (the registry uses it to forget the consumer). */
   onClose?: (consumer: Consumer) => void;
+  /** The merged-stream registry; absent: merged subscriptions are not supported. */
+  merged?: MergedRoutes;
+  /**
+   * Merged events queued (a plain FIFO, never coalesced, no gap markers); one arriving when
+   * full is refused and counted. Default {@linkcode MERGED_EVENTS_MAX_DEFAULT}.
+   */
+  mergedEventsMax?: number;
+}
+
+/** Merged-event counters of one consumer. */
+export interface ConsumerMergedStats {
+  /** Merged events waiting for the reader. */
+  queued: number;
+  /** The bound of the merged queue. */
+  mergedEventsMax: number;
+  /** Merged events accepted. */
+  enqueued: number;
+  /** Merged events handed to the reader. */
+  delivered: number;
+  /** Merged events refused because the merged queue was full (or the consumer closed). */
+  dropped: number;
 }
 
 /** Outcome of {@linkcode Consumer.resume}. */
@@ -300,6 +332,15 @@ export class Consumer {
   #execBuffer: ExecReportData[] = [];
   #execBufferAt = 0;
 
+  readonly #merged: MergedRoutes | null;
+  readonly #mergedEventsMax: number;
+  /** Merged messages in arrival order; `#mergedAt` is the head (compacted when drained). */
+  #mergedQueue: MergedMessage[] = [];
+  #mergedAt = 0;
+  #mergedEnqueued = 0;
+  #mergedDelivered = 0;
+  #mergedDropped = 0;
+
   #enqueued = 0;
   #delivered = 0;
   #gapsDelivered = 0;
@@ -365,6 +406,14 @@ export class Consumer {
       })
       : null;
     this.#shares = opts.shares ?? null;
+    this.#merged = opts.merged ?? null;
+    const mergedEventsMax = opts.mergedEventsMax ?? MERGED_EVENTS_MAX_DEFAULT;
+    if (!Number.isInteger(mergedEventsMax) || mergedEventsMax < 1) {
+      throw new RangeError(
+        `consumer "${opts.id}": expected an integer mergedEventsMax >= 1, found ${mergedEventsMax}`,
+      );
+    }
+    this.#mergedEventsMax = mergedEventsMax;
     this.#execAck = opts.execAck ?? "delivered";
     this.#ownsLog = opts.execLog === undefined;
     this.#log = opts.execLog ?? new ExecReportLog();
@@ -395,6 +444,60 @@ export class Consumer {
   /** This consumer's subscriptions, in the order they were made. */
   subscriptions(): StreamKey[] {
     return this.#routes.subscriptionsOf(this.id);
+  }
+
+  /** True when this consumer was given a merged-stream registry (merged subscriptions work). */
+  get mergedEnabled(): boolean {
+    return this.#merged !== null;
+  }
+
+  /**
+   * Subscribes to a merged stream (MISSION R-06): one `merged` message per complete window.
+   * Identical specs of several consumers share one window. Fails without a merged registry.
+   */
+  mergedSubscribe(spec: MergedSpec): SubscriptionResult {
+    if (this.#closed) return this.#closedResult();
+    if (this.#merged === null) return this.#noMergedResult();
+    return this.#merged.subscribe(this, spec);
+  }
+
+  /** Ends the merged subscription of that market; absent: ok, unchanged. */
+  mergedUnsubscribe(market: MergedMarket): SubscriptionResult {
+    if (this.#closed) return this.#closedResult();
+    if (this.#merged === null) return this.#noMergedResult();
+    return this.#merged.unsubscribe(this.id, market);
+  }
+
+  /** This consumer's merged subscriptions, in the order they were made. */
+  mergedSubscriptions(): MergedSubscription[] {
+    return this.#merged?.subscriptionsOf(this.id) ?? [];
+  }
+
+  /**
+   * Called by the merged dispatcher with a clone this consumer now owns. Queued in a bounded
+   * FIFO (never coalesced, no gap markers: a dropped window is simply counted); false when the
+   * queue is full or the consumer closed. Never runs reader code synchronously.
+   */
+  enqueueMerged(merged: MergedEventData): boolean {
+    if (this.#closed || this.#mergedQueue.length - this.#mergedAt >= this.#mergedEventsMax) {
+      this.#mergedDropped++;
+      return false;
+    }
+    this.#mergedQueue.push(mergedMessage(merged));
+    this.#mergedEnqueued++;
+    this.#wake();
+    return true;
+  }
+
+  /** A snapshot of the merged-event counters. */
+  mergedStats(): ConsumerMergedStats {
+    return {
+      queued: this.#mergedQueue.length - this.#mergedAt,
+      mergedEventsMax: this.#mergedEventsMax,
+      enqueued: this.#mergedEnqueued,
+      delivered: this.#mergedDelivered,
+      dropped: this.#mergedDropped,
+    };
   }
 
   /**
@@ -560,7 +663,10 @@ export class Consumer {
     if (this.#closed) return;
     this.#closed = true;
     this.#routes.removeConsumer(this.id, this);
-    this.#discardedOnClose += this.#queue.clear();
+    this.#merged?.removeConsumer(this.id);
+    this.#discardedOnClose += this.#queue.clear() + this.#mergedQueue.length - this.#mergedAt;
+    this.#mergedQueue = [];
+    this.#mergedAt = 0;
     this.#handler = null;
     if (this.#timer !== null) {
       this.#clock.clearTimeout(this.#timer);
@@ -614,9 +720,23 @@ export class Consumer {
     };
   }
 
-  /** The next deliverable message: exec reports first, then market data if tokens allow. */
+  /**
+   * The next deliverable message: exec reports first, then merged events (not rate limited:
+   * at most one per window), then market data if tokens allow.
+   */
   #pull(): ConsumerMessage | undefined {
-    return this.#pullExecReport() ?? this.#pullMarket();
+    return this.#pullExecReport() ?? this.#pullMerged() ?? this.#pullMarket();
+  }
+
+  #pullMerged(): MergedMessage | undefined {
+    if (this.#mergedAt === this.#mergedQueue.length) return undefined;
+    const msg = this.#mergedQueue[this.#mergedAt++];
+    if (this.#mergedAt === this.#mergedQueue.length) {
+      this.#mergedQueue = [];
+      this.#mergedAt = 0;
+    }
+    this.#mergedDelivered++;
+    return msg;
   }
 
   #pullExecReport(): ExecReportMessage | undefined {
@@ -799,6 +919,14 @@ export class Consumer {
     } catch {
       // The error reporter failed too; the count above is all that can be kept.
     }
+  }
+
+  #noMergedResult(): SubscriptionResult {
+    return {
+      ok: false,
+      error: `consumer "${this.id}": expected a merged-stream registry, found none configured`,
+      version: this.#routes.version,
+    };
   }
 
   #closedResult(): SubscriptionResult {

@@ -11,6 +11,8 @@
  * - `"exec_report"`: an {@linkcode ExecReportMessage}, an execution report read back from the
  *   consumer's durable log, `seq` being its per-consumer sequence; the wire `exec_report`
  *   (`execReportToWire`).
+ * - `"merged"`: a {@linkcode MergedMessage}, one merged window of a merged subscription (a plain
+ *   clone the consumer owns); the wire `merged` message (`mergedToWire`).
  *
  * @example
  * ```ts
@@ -28,6 +30,7 @@
 
 import type { CanonicalEventData } from "../schema/canonical_event.ts";
 import type { ExecReportData } from "../schema/exec_report.ts";
+import type { MergedEventData } from "../schema/merged_event.ts";
 import type { GapMessage } from "../schema/wire_control.ts";
 
 /** A market event clone as a consumer message: it carries no `type` field. */
@@ -39,8 +42,45 @@ export interface ExecReportMessage extends ExecReportData {
   readonly type: "exec_report";
 }
 
+/**
+ * A merged event delivered to a merged subscriber (a clone it owns). Merged messages come only
+ * after a `mergedSubscribe`; `provider` and `seq` are declared absent so that readers written
+ * before this variant (a `default:` branch reading market fields) still type-check, reading
+ * `undefined` there.
+ */
+export interface MergedMessage extends MergedEventData {
+  /** Discriminant. */
+  readonly type: "merged";
+  /** Absent: a merged event spans several providers (see `providers`). */
+  readonly provider?: never;
+  /** Absent: a merged event has no provider sequence (see `mergeId`). */
+  readonly seq?: never;
+}
+
 /** Everything a consumer's reader can receive. */
-export type ConsumerMessage = MarketMessage | GapMessage | ExecReportMessage;
+export type ConsumerMessage = MarketMessage | GapMessage | ExecReportMessage | MergedMessage;
+
+/** True for a merged event. */
+export function isMergedMessage(msg: ConsumerMessage): msg is MergedMessage {
+  return msg.type === "merged";
+}
+
+/** The message form of a merged clone: its fields (arrays shared, not copied) and the type. */
+export function mergedMessage(data: MergedEventData): MergedMessage {
+  return {
+    type: "merged",
+    mergeId: data.mergeId,
+    routingVersion: data.routingVersion,
+    kind: data.kind,
+    symbol: data.symbol,
+    providers: data.providers,
+    missing: data.missing,
+    windowOpenMs: data.windowOpenMs,
+    windowCloseMs: data.windowCloseMs,
+    closeReason: data.closeReason,
+    fragments: data.fragments,
+  };
+}
 
 /** True for a market event (the dispatcher's clone). */
 export function isMarketMessage(msg: ConsumerMessage): msg is MarketMessage {

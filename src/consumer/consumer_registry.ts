@@ -23,6 +23,7 @@ import {
   type ExecAckMode,
   QUEUE_EVENTS_MAX_DEFAULT,
 } from "./consumer.ts";
+import type { MergedRoutes } from "./merged_routes.ts";
 import type { ConsumerRoutes } from "./consumer_routes.ts";
 import { DeliveryClasses } from "./delivery_class.ts";
 import { ExecReportLog } from "./exec_report_log.ts";
@@ -62,6 +63,10 @@ export interface ConsumerRegistryOptions {
   hooks?: ConsumerHooks;
   /** Told about exceptions from any consumer's `onEvent` handler. */
   onError?: ConsumerErrorHandler;
+  /** The merged-stream registry every consumer subscribes merged streams through. */
+  merged?: MergedRoutes;
+  /** Merged events each consumer queues. Default 64 (`MERGED_EVENTS_MAX_DEFAULT`). */
+  mergedEventsMax?: number;
 }
 
 /** Options of {@linkcode ConsumerRegistry.create}. */
@@ -104,6 +109,8 @@ export class ConsumerRegistry {
   readonly #clock: Clock;
   readonly #hooks: ConsumerHooks | undefined;
   readonly #onError: ConsumerErrorHandler | undefined;
+  readonly #merged: MergedRoutes | undefined;
+  readonly #mergedEventsMax: number | undefined;
   readonly #consumers = new Map<string, Consumer>();
   readonly #forget = (consumer: Consumer): void => {
     // Only forget the consumer registered under that id (a closed one is never re-added).
@@ -132,6 +139,8 @@ export class ConsumerRegistry {
     this.#log = opts.execLog ?? new ExecReportLog();
     this.#hooks = opts.hooks;
     this.#onError = opts.onError;
+    this.#merged = opts.merged;
+    this.#mergedEventsMax = opts.mergedEventsMax;
   }
 
   /** Number of live consumers. */
@@ -175,6 +184,8 @@ export class ConsumerRegistry {
       hooks: this.#hooks,
       onError: this.#onError,
       onClose: this.#forget,
+      merged: this.#merged,
+      mergedEventsMax: this.#mergedEventsMax,
     });
     const added = this.#routes.addConsumer(consumer);
     if (!added.ok) {

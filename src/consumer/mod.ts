@@ -42,12 +42,14 @@ export {
   type ConsumerErrorHandler,
   type ConsumerEvent,
   type ConsumerHooks,
+  type ConsumerMergedStats,
   type ConsumerOptions,
   type ConsumerStats,
   type DropInfo,
   type EventHandler,
   type ExecAckMode,
   GAP_STREAMS_MAX_DEFAULT,
+  MERGED_EVENTS_MAX_DEFAULT,
   QUEUE_EVENTS_MAX_DEFAULT,
   QUEUE_EVENTS_MAX_LIMIT,
   type ResumeResult,
@@ -59,8 +61,18 @@ export {
   isExecReportMessage,
   isGapMessage,
   isMarketMessage,
+  isMergedMessage,
   type MarketMessage,
+  type MergedMessage,
+  mergedMessage,
 } from "./consumer_message.ts";
+export type {
+  MergedMarket,
+  MergedRoutes,
+  MergedSpec,
+  MergedSubscription,
+  MergedTarget,
+} from "./merged_routes.ts";
 export {
   ConsumerRegistry,
   type ConsumerRegistryOptions,

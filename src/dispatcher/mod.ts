@@ -31,6 +31,12 @@ export {
   type DispatcherStats,
 } from "./dispatcher.ts";
 export {
+  MergedDispatcher,
+  type MergedDispatcherOptions,
+  type MergedDispatcherStats,
+  type MergedEventSink,
+} from "./merged_dispatcher.ts";
+export {
   DEDUP_WINDOW_EVENTS_DEFAULT,
   MERGE_IDS_MAX_DEFAULT,
   MergeIdDedup,

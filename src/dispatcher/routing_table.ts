@@ -118,6 +118,15 @@ export class RoutingTable<T extends DeliveryTarget = DeliveryTarget> implements 
   }
 
   /**
+   * Counts one effective change made outside this table (a merged subscription added or
+   * removed), so acks of every routing change share one version sequence. Returns the new version.
+   */
+  bumpVersion(): number {
+    this.#version++;
+    return this.#version;
+  }
+
+  /**
    * Registers `target` under its id, with no subscriptions. Registering the same object again
    * is an idempotent no-op; another object under a taken id, a bad id, or a full table fail.
    */

@@ -13,7 +13,7 @@ import {
   type BinanceAdapterEvent,
 } from "../adapter/binance/mod.ts";
 import type { BookResyncEvent, BookStateChange } from "../adapter/shared/mod.ts";
-import { Conductor } from "../conductor/mod.ts";
+import { Conductor, MergedStreams } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
 import { ANY_PROVIDER, type Consumer, ConsumerRegistry, type StreamKey } from "../consumer/mod.ts";
 import { Dispatcher, RoutingTable } from "../dispatcher/mod.ts";
@@ -78,6 +78,8 @@ export class Gateway {
   readonly consumers: ConsumerRegistry;
   readonly dispatcher: Dispatcher<Consumer>;
   readonly conductor: Conductor;
+  /** Merged subscriptions (R-06): shared merge windows and their fan-out. */
+  readonly merged: MergedStreams;
   /** Ops-only telemetry (never delivered to strategies); `/v1/telemetry`. */
   readonly telemetry = new TelemetryBus();
   /** Dead letters: what was dropped, and why; `/v1/dlq`. */
@@ -99,7 +101,35 @@ export class Gateway {
       consumers: () => this.consumers.list(),
     });
     const latency = new DeliveryLatencyMetric(metrics);
+    this.merged = new MergedStreams({
+      // Called only on a merged subscribe or unsubscribe, after the constructor has finished.
+      conductor: {
+        addMergeStage: (stage) => this.conductor.addMergeStage(stage),
+        removeMergeStage: (id) => this.conductor.removeMergeStage(id),
+      },
+      pool: pools.mergedEvent,
+      versions: this.routes,
+      onSuppressed: (info) =>
+        this.telemetry.publish({
+          type: "merge.suppressed_partial",
+          ...info,
+          trace_id: NO_ID,
+          decision_id: newDecisionId(),
+        }),
+      onLateDrop: (info) =>
+        this.telemetry.publish({
+          type: "merge.late_drop",
+          ...info,
+          trace_id: NO_ID,
+          decision_id: newDecisionId(),
+        }),
+      onPoolExhausted: (info) =>
+        log.warning("merged window {merge_id} of {symbol} {kind} lost: pool exhausted", {
+          ...info,
+        }),
+    });
     this.consumers = new ConsumerRegistry({
+      merged: this.merged,
       routes: new SnapshotOnSubscribeRoutes({
         routes: this.routes,
         onSnapshotNeeded: (key) => this.#publishSnapshot(key),
@@ -461,6 +491,7 @@ export class Gateway {
       await this.server?.shutdown();
       await this.adapter?.close();
       this.dispatcher.close(); // delivers held events in order, clears the lateness timer
+      this.merged.close(); // stops every merge window timer
       this.consumers.close(); // closes every consumer and the exec-report log
       await this.sim?.close();
       const report = await this.poolManager.shutdown({

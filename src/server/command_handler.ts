@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { StreamKey, SubscriptionResult } from "../consumer/mod.ts";
+import type { MergedMarket, MergedSpec, StreamKey, SubscriptionResult } from "../consumer/mod.ts";
 import { DecodeError, decodeJson } from "../codec/mod.ts";
 import {
   ACK_MESSAGE_LENGTH_MAX,
@@ -53,6 +53,12 @@ export interface CommandTarget {
   subscribe(key: StreamKey): SubscriptionResult;
   /** Removes one subscription. */
   unsubscribe(key: StreamKey): SubscriptionResult;
+  /** True when merged subscriptions are available; absent or false: they answer not_supported. */
+  readonly mergedEnabled?: boolean;
+  /** Adds (or replaces) the merged subscription of a market. */
+  mergedSubscribe?(spec: MergedSpec): SubscriptionResult;
+  /** Removes the merged subscription of a market. */
+  mergedUnsubscribe?(market: MergedMarket): SubscriptionResult;
 }
 
 /**
@@ -142,34 +148,68 @@ export function applyCommand(cmd: ControlCommand, target: CommandTarget): Comman
     case "unsubscribe": {
       const key: StreamKey = { provider: cmd.provider, symbol: cmd.symbol, kind: cmd.kind };
       const result = cmd.type === "subscribe" ? target.subscribe(key) : target.unsubscribe(key);
-      if (result.ok) {
-        return {
-          status: "applied",
-          commandType: cmd.type,
-          ack: { type: "ack", reqId: cmd.reqId, ok: true, routingVersion: result.version },
-        };
-      }
-      return {
-        status: "refused",
-        commandType: cmd.type,
-        ack: errorAck(cmd.reqId, { code: "routing_refused", message: clampMessage(result.error) }),
-      };
+      return routingOutcome(cmd.type, cmd.reqId, result);
     }
     case "merged_subscribe":
-    case "merged_unsubscribe":
+    case "merged_unsubscribe": {
+      if (
+        target.mergedEnabled !== true || target.mergedSubscribe === undefined ||
+        target.mergedUnsubscribe === undefined
+      ) {
+        return unsupported(cmd.type, cmd.reqId);
+      }
+      const result = cmd.type === "merged_subscribe"
+        ? target.mergedSubscribe({
+          symbol: cmd.symbol,
+          kind: cmd.kind,
+          providers: cmd.providers,
+          windowMs: cmd.windowMs,
+          maxEvents: cmd.maxEvents,
+          partialPolicy: cmd.partialPolicy,
+        })
+        : target.mergedUnsubscribe({
+          symbol: cmd.symbol,
+          kind: cmd.kind,
+          providers: cmd.providers,
+        });
+      return routingOutcome(cmd.type, cmd.reqId, result);
+    }
     case "order_submit":
     case "order_cancel":
     case "trading":
-      return {
-        status: "unsupported",
-        commandType: cmd.type,
-        ack: errorAck(cmd.reqId, {
-          code: "not_supported",
-          message:
-            `expected subscribe or unsubscribe, found ${cmd.type}, which is not supported yet`,
-        }),
-      };
+      return unsupported(cmd.type, cmd.reqId);
   }
+}
+
+/** The ack of a routing change: ok with the version, or `routing_refused`. */
+function routingOutcome(
+  type: ControlCommand["type"],
+  reqId: string,
+  result: SubscriptionResult,
+): CommandOutcome {
+  if (result.ok) {
+    return {
+      status: "applied",
+      commandType: type,
+      ack: { type: "ack", reqId, ok: true, routingVersion: result.version },
+    };
+  }
+  return {
+    status: "refused",
+    commandType: type,
+    ack: errorAck(reqId, { code: "routing_refused", message: clampMessage(result.error) }),
+  };
+}
+
+function unsupported(type: ControlCommand["type"], reqId: string): CommandOutcome {
+  return {
+    status: "unsupported",
+    commandType: type,
+    ack: errorAck(reqId, {
+      code: "not_supported",
+      message: `expected subscribe or unsubscribe, found ${type}, which is not supported yet`,
+    }),
+  };
 }
 
 /** An error message cut to what an ack may carry (1..1024 characters). */

@@ -8,6 +8,7 @@
  * | `/v1/consumers` | GET | every live consumer with its counters (and its connection's) |
  * | `/v1/consumers/{id}` | GET | one consumer |
  * | `/v1/consumers/{id}/subscriptions` | GET, POST, DELETE | list; subscribe; unsubscribe (ack) |
+ * | `/v1/consumers/{id}/merged-subscriptions` | GET, POST, DELETE | list; merged_subscribe; merged_unsubscribe (ack) |
  * | `/v1/books` | GET | per-symbol book sync state |
  * | `/v1/books/{provider}/{symbol}` | GET | one book's state |
  *
@@ -28,6 +29,8 @@ import { BODY_BYTES_MAX_DEFAULT, readJsonBody } from "./request_body.ts";
 import type { StreamServer } from "./stream_server.ts";
 
 const READ_METHODS: readonly string[] = ["GET", "HEAD"];
+/** Path segment of a consumer's merged subscriptions. */
+const MERGED_SUBSCRIPTIONS_SEGMENT = "merged-subscriptions";
 
 /** Default `req_id` of an HTTP subscription command that names none. */
 export const HTTP_REQ_ID_DEFAULT = "http";
@@ -119,7 +122,9 @@ function consumersRoute(
   if (segments.length === 2) {
     return readOnly(req) ?? oneConsumer(ctx, id);
   }
-  if (segments.length !== 3 || segments[2] !== "subscriptions") return null;
+  if (segments.length !== 3) return null;
+  if (segments[2] === MERGED_SUBSCRIPTIONS_SEGMENT) return mergedRoute(req, id, ctx);
+  if (segments[2] !== "subscriptions") return null;
   switch (req.method) {
     case "GET":
     case "HEAD": {
@@ -131,6 +136,38 @@ function consumersRoute(
       return changeSubscription(req, id, "subscribe", ctx);
     case "DELETE":
       return changeSubscription(req, id, "unsubscribe", ctx);
+    default:
+      return methodNotAllowed(req, ["GET", "HEAD", "POST", "DELETE"]);
+  }
+}
+
+/** `/v1/consumers/{id}/merged-subscriptions`: list, add (POST) or remove (DELETE). */
+function mergedRoute(
+  req: Request,
+  id: string,
+  ctx: ControlContext,
+): Response | Promise<Response> {
+  switch (req.method) {
+    case "GET":
+    case "HEAD": {
+      const found = findConsumer(ctx, id);
+      if (found instanceof Response) return found;
+      return jsonResponse(200, {
+        consumer_id: id,
+        merged_subscriptions: found.mergedSubscriptions().map((m) => ({
+          symbol: m.symbol,
+          kind: m.kind,
+          providers: m.providers,
+          window_ms: m.windowMs,
+          max_events: m.maxEvents,
+          partial_policy: m.partialPolicy,
+        })),
+      });
+    }
+    case "POST":
+      return changeSubscription(req, id, "merged_subscribe", ctx);
+    case "DELETE":
+      return changeSubscription(req, id, "merged_unsubscribe", ctx);
     default:
       return methodNotAllowed(req, ["GET", "HEAD", "POST", "DELETE"]);
   }
@@ -199,7 +236,7 @@ function findConsumer(ctx: ControlContext, id: string): Consumer | Response {
 async function changeSubscription(
   req: Request,
   id: string,
-  type: "subscribe" | "unsubscribe",
+  type: "subscribe" | "unsubscribe" | "merged_subscribe" | "merged_unsubscribe",
   ctx: ControlContext,
 ): Promise<Response> {
   const counters = ctx.counters ?? newControlCounters();
@@ -221,7 +258,7 @@ async function changeSubscription(
       400,
       errorAck("", {
         code: "not_an_object",
-        message: `expected a JSON object with provider, symbol and kind, found ${
+        message: `expected a JSON object with the ${type} fields, found ${
           Array.isArray(raw) ? "an array" : raw === null ? "null" : typeof raw
         }`,
       }),

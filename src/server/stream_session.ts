@@ -38,6 +38,7 @@ import {
   eventToWire,
   execReportToWire,
   type ExecResumeMessage,
+  mergedToWire,
 } from "../schema/mod.ts";
 import { binaryFrameOutcome, type CommandOutcome, handleCommandText } from "./command_handler.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
@@ -495,13 +496,15 @@ export class StreamSession {
   }
 }
 
-/** The wire object of a consumer message: `event`, `gap` or `exec_report`. */
+/** The wire object of a consumer message: `event`, `gap`, `exec_report` or `merged`. */
 function messageToWire(msg: ConsumerMessage): unknown {
   switch (msg.type) {
     case "gap":
       return controlToWire(msg);
     case "exec_report":
       return execReportToWire(msg);
+    case "merged":
+      return mergedToWire(msg);
     default:
       return eventToWire(msg);
   }

@@ -1,0 +1,36 @@
+/**
+ * OKX v5 public market-data adapter (trades, books, tickers).
+ *
+ * @module
+ */
+
+export {
+  OKX_ARGS_PER_REQUEST_MAX,
+  OKX_CHANNELS_DEFAULT,
+  OKX_INSTRUMENTS_ATTEMPTS_MAX,
+  OKX_LIVE_ENDPOINTS,
+  OKX_PING_AFTER_MS_DEFAULT,
+  OKX_PONG_TIMEOUT_MS_DEFAULT,
+  OkxAdapter,
+  type OkxAdapterEvent,
+  type OkxAdapterOptions,
+  type OkxAdapterStats,
+  type OkxBookView,
+  type OkxChannel,
+} from "./okx_adapter.ts";
+export {
+  OKX_BOOK_LEVELS_MAX,
+  OKX_SNAPSHOT_TIMEOUT_MS_DEFAULT,
+  OkxBookAssembler,
+  type OkxBookAssemblerOptions,
+  type OkxBookData,
+  type OkxBookStats,
+} from "./okx_book_assembler.ts";
+export {
+  crc32Ascii,
+  OKX_CHECKSUM_LEVELS,
+  okxBookChecksum,
+  okxChecksumText,
+} from "./okx_checksum.ts";
+export { normalizeOkxTicker, normalizeOkxTrade, type OkxNormalizeSkip } from "./okx_normalize.ts";
+export { fetchOkxInstruments, type OkxInstrument } from "./okx_rest.ts";

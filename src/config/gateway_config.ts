@@ -8,6 +8,11 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_POOL_CAPACITIES, type SchemaPoolCapacities } from "../schema/schema_pools.ts";
 
+/** Exchanges the gateway has adapters for. */
+export const PROVIDER_NAMES = ["binance", "okx", "kraken"] as const;
+/** One of {@linkcode PROVIDER_NAMES}. */
+export type ProviderName = typeof PROVIDER_NAMES[number];
+
 /** Live view mode. */
 export type ViewMode = "auto" | "on" | "off";
 
@@ -29,6 +34,8 @@ export interface GatewayConfig {
   mode: "sim" | "live";
   /** Canonical symbols to carry (`BTC-USDT`); empty = every simulator symbol (sim) or BTC/ETH. */
   symbols: string[];
+  /** Exchanges to carry, each with its embedded simulator in sim mode. */
+  providers: ProviderName[];
   /** Embedded simulator: seed and aggregate market event rate. */
   sim: { seed: number; eventsPerSecond: number };
   /** Binance endpoints; empty = the embedded simulator (sim) or Binance's (live). */
@@ -62,6 +69,7 @@ flags:
   --port <n>               HTTP/WebSocket listen port, 0 = any free port (default 8080)
   --live                   connect to the real exchanges instead of the embedded simulators
   --symbols <A-B,C-D>      canonical symbols to carry (default: all simulator symbols; live: BTC-USDT,ETH-USDT)
+  --providers <a,b>        exchanges to carry: binance,okx,kraken (default all; each with its simulator)
   --sim-rate <n>           embedded simulator market events per second, all symbols (default 500)
   --sim-seed <n>           embedded simulator seed (same seed, same market; default 1)
   --binance-rest <url>     Binance REST base URL (e.g. a 'deno task sim' started elsewhere)
@@ -97,6 +105,7 @@ function defaults(): GatewayConfig {
     pools: { debug: false, capacities: { ...DEFAULT_POOL_CAPACITIES }, shutdownTimeoutMs: 5000 },
     mode: "sim",
     symbols: [],
+    providers: [...PROVIDER_NAMES],
     sim: { seed: 1, eventsPerSecond: 500 },
     binance: { restUrl: "", wsUrl: "" },
     view: "auto",
@@ -179,6 +188,29 @@ function parseSymbols(what: string, raw: unknown): string[] {
   return [...new Set(list as string[])];
 }
 
+function parseProviders(what: string, raw: unknown): ProviderName[] {
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === "string"
+    ? raw.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
+    : null;
+  if (list === null || list.length === 0) {
+    throw new ConfigError(
+      `${what}: expected a non-empty list of ${PROVIDER_NAMES.join("|")}, found ${
+        JSON.stringify(raw)
+      }`,
+    );
+  }
+  for (const p of list) {
+    if (!(PROVIDER_NAMES as readonly unknown[]).includes(p)) {
+      throw new ConfigError(
+        `${what}: expected ${PROVIDER_NAMES.join(" or ")}, found ${JSON.stringify(p)}`,
+      );
+    }
+  }
+  return [...new Set(list as ProviderName[])];
+}
+
 function parseUrl(what: string, raw: unknown, schemes: string[]): string {
   let u: URL | null = null;
   try {
@@ -213,7 +245,17 @@ function setCapacity(cfg: GatewayConfig, what: string, name: string, raw: unknow
   );
 }
 
-const FILE_KEYS = new Set(["http", "log", "pools", "mode", "symbols", "sim", "binance", "view"]);
+const FILE_KEYS = new Set([
+  "http",
+  "log",
+  "pools",
+  "mode",
+  "symbols",
+  "providers",
+  "sim",
+  "binance",
+  "view",
+]);
 
 function applyFile(cfg: GatewayConfig, path: string, text: string): void {
   let doc: unknown;
@@ -273,6 +315,7 @@ function applyFile(cfg: GatewayConfig, path: string, text: string): void {
   if (o.mode !== undefined) cfg.mode = parseMode(`${path} mode`, o.mode);
   if (o.symbols !== undefined) cfg.symbols = parseSymbols(`${path} symbols`, o.symbols);
   if (o.view !== undefined) cfg.view = parseView(`${path} view`, o.view);
+  if (o.providers !== undefined) cfg.providers = parseProviders(`${path} providers`, o.providers);
   const sim = section("sim");
   if (sim.seed !== undefined) {
     cfg.sim.seed = parseInteger(`${path} sim.seed`, sim.seed, 0, 2 ** 31 - 1);
@@ -348,6 +391,7 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
         "pool-capacity": { type: "string", multiple: true },
         "shutdown-timeout-ms": { type: "string" },
         symbols: { type: "string" },
+        providers: { type: "string" },
         "sim-rate": { type: "string" },
         "sim-seed": { type: "string" },
         "binance-rest": { type: "string" },
@@ -425,6 +469,10 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
     flags.push("binance-ws");
   }
   if (f.view !== undefined) (cfg.view = parseView("--view", f.view), flags.push("view"));
+  if (f.providers !== undefined) {
+    cfg.providers = parseProviders("--providers", f.providers);
+    flags.push("providers");
+  }
   if ((cfg.binance.restUrl === "") !== (cfg.binance.wsUrl === "")) {
     throw new ConfigError(
       "binance endpoints: expected both restUrl and wsUrl or neither, found only one",

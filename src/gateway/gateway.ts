@@ -7,11 +7,7 @@
  * @module
  */
 
-import {
-  BINANCE_LIVE_ENDPOINTS,
-  BinanceAdapter,
-  type BinanceAdapterEvent,
-} from "../adapter/binance/mod.ts";
+import type { BinanceAdapter } from "../adapter/binance/mod.ts";
 import type { BookResyncEvent, BookStateChange } from "../adapter/shared/mod.ts";
 import { Conductor, MergedStreams } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
@@ -26,7 +22,7 @@ import {
   startHttpServer,
   StreamServer,
 } from "../server/mod.ts";
-import { type BinanceSim, startBinanceSim } from "../sim/binance/mod.ts";
+import type { BinanceSim } from "../sim/binance/mod.ts";
 import {
   componentLogger,
   DeadLetterQueue,
@@ -41,6 +37,7 @@ import {
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
+import { type BinanceFeed, buildFeed, type FeedContext, type MarketFeed } from "./market_feeds.ts";
 import {
   ConsumerMetrics,
   DeliveryLatencyMetric,
@@ -51,13 +48,11 @@ import { runSelfCheck, type SelfCheckResult } from "./self_check.ts";
 import { SnapshotOnSubscribeRoutes } from "./snapshot_on_subscribe.ts";
 
 const log = componentLogger("gateway");
-const adapterLog = componentLogger("adapter.binance");
 const bookLog = componentLogger("book");
 
 /** Loop-lag histogram buckets, in ms. */
 const LOOP_LAG_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
 /** Symbols carried in live mode when none are configured. */
-const LIVE_SYMBOLS_DEFAULT = ["BTC-USDT", "ETH-USDT"];
 
 /** Options of {@linkcode Gateway.start} beyond the config (tests). */
 export interface GatewayStartOptions {
@@ -71,6 +66,9 @@ export class Gateway {
   #notReady = "starting";
   #stopping: Promise<void> | null = null;
   server: RunningHttpServer | null = null;
+  /** One per exchange carried (adapter plus, in sim mode, its simulator). */
+  readonly feeds: MarketFeed[] = [];
+  /** The Binance feed's simulator and adapter, when Binance is carried (tests, faults). */
   sim: BinanceSim | null = null;
   adapter: BinanceAdapter | null = null;
   view: LiveView | null = null;
@@ -192,8 +190,10 @@ export class Gateway {
       pool: pools.canonicalEvent,
       onError: (err, info) => log.error("delivery to {consumerId} failed", { ...info, error: err }),
       ordering: {
-        // A snapshot stands alone; the same snapshot is re-sent to late subscribers.
-        modes: { book_snapshot: "none" },
+        // A snapshot stands alone; the same snapshot is re-sent to late subscribers. Trade ids
+        // are contiguous on Binance but skip on OKX (one id per taker order) and Kraken, so
+        // trades are ordered as strictly increasing, never held for a "gap".
+        modes: { book_snapshot: "none", trade: "increasing" },
         onLate: (i) => {
           const stream = `${i.provider}:${i.symbol}:${i.kind}`;
           const decision = newDecisionId();
@@ -305,7 +305,7 @@ export class Gateway {
     const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
     registerPipelineMetrics({
       metrics,
-      adapter: () => gw.adapter,
+      feeds: () => gw.feeds,
       dispatcher: gw.dispatcher,
     });
     registerTelemetryBusMetrics(metrics, gw.telemetry);
@@ -374,9 +374,15 @@ export class Gateway {
         consumers: gw.consumers,
         table: config.view === "on" || Deno.stderr.isTerminal(),
         source: {
-          eventsByKind: () => gw.adapter?.stats().eventsByKind ?? {},
+          eventsByKind: () => {
+            const total: Record<string, number> = {};
+            for (const f of gw.feeds) {
+              for (const [k, n] of Object.entries(f.eventsByKind())) total[k] = (total[k] ?? 0) + n;
+            }
+            return total;
+          },
           books: () => gw.#bookViews(),
-          symbols: () => gw.adapter?.activeSymbols() ?? [],
+          symbols: () => [...new Set(gw.feeds.flatMap((f) => f.activeSymbols()))],
         },
       });
       gw.view.start();
@@ -386,39 +392,18 @@ export class Gateway {
 
   async #startMarketData(): Promise<void> {
     const cfg = this.config;
-    let restUrl = cfg.binance.restUrl;
-    let wsUrl = cfg.binance.wsUrl;
-    let symbols = cfg.symbols; // empty with a simulator: every symbol it lists
-    if (restUrl === "" && cfg.mode === "sim") {
-      this.sim = await startBinanceSim({
-        hostname: "127.0.0.1",
-        port: 0,
-        seed: cfg.sim.seed,
-        eventsPerSecond: cfg.sim.eventsPerSecond,
-      });
-      restUrl = this.sim.restUrl;
-      wsUrl = this.sim.wsUrl;
-      log.info("embedded binance simulator on {restUrl} ({symbols} symbols, {rate} events/s)", {
-        restUrl,
-        wsUrl,
-        symbols: this.sim.symbols.length,
-        rate: cfg.sim.eventsPerSecond,
-      });
-    } else if (restUrl === "") {
-      restUrl = BINANCE_LIVE_ENDPOINTS.rest;
-      wsUrl = BINANCE_LIVE_ENDPOINTS.ws;
-      if (symbols.length === 0) symbols = LIVE_SYMBOLS_DEFAULT;
-    }
     const resyncs = this.metrics.counter(
       "switchyard_book_resync_total",
       "Order book resynchronisations (book.resync telemetry)",
       ["provider", "symbol", "reason"],
     );
-    this.adapter = new BinanceAdapter({
-      restUrl,
-      wsUrl,
-      symbols,
+    const ctx: FeedContext = {
       pools: this.pools,
+      symbols: cfg.symbols, // empty with a simulator: every symbol it lists
+      sim: cfg.mode === "sim" ? cfg.sim : null,
+      binanceUrls: cfg.binance.restUrl !== ""
+        ? { rest: cfg.binance.restUrl, ws: cfg.binance.wsUrl }
+        : undefined,
       sink: (ev: CanonicalEvent) => {
         // A (re)synced book starts a new update chain: the ordering buffer must not hold the
         // first update after it as a gap.
@@ -441,11 +426,25 @@ export class Gateway {
           decision_id: newDecisionId(),
         });
       },
-      onStateChange: (c: BookStateChange) => bookLog.info("book {symbol} {from} -> {to}", { ...c }),
-      onEvent: logAdapterEvent,
-    });
-    log.info("binance adapter: {restUrl} {wsUrl}", { restUrl, wsUrl, symbols });
-    await this.adapter.start();
+      onStateChange: (c: BookStateChange) =>
+        bookLog.info("book {provider} {symbol} {from} -> {to}", { ...c }),
+    };
+    for (const provider of cfg.providers) {
+      const feed = await buildFeed(provider, ctx);
+      this.feeds.push(feed);
+      if (provider === "binance") {
+        this.adapter = (feed as BinanceFeed).adapter;
+        this.sim = (feed as BinanceFeed).sim;
+      }
+      log.info("{provider} feed: {rest} {ws}", {
+        provider,
+        ...feed.endpoints,
+        simulator: cfg.mode === "sim",
+        rate: cfg.mode === "sim" ? cfg.sim.eventsPerSecond : undefined,
+      });
+    }
+    // Feeds start together: one slow exchange does not hold up the others.
+    await Promise.all(this.feeds.map((f) => f.start()));
   }
 
   /**
@@ -455,27 +454,19 @@ export class Gateway {
    * so an extra one is harmless).
    */
   #publishSnapshot(key: StreamKey): void {
-    const adapter = this.adapter;
-    if (adapter === null || this.#stopping !== null) return;
-    if (key.provider !== adapter.provider && key.provider !== ANY_PROVIDER) return;
-    try {
-      adapter.publishBookSnapshot(key.symbol);
-    } catch (err) {
-      log.error("book snapshot for a new subscriber failed", { ...key, error: err });
+    if (this.#stopping !== null) return;
+    for (const feed of this.feeds) {
+      if (key.provider !== feed.provider && key.provider !== ANY_PROVIDER) continue;
+      try {
+        feed.publishBookSnapshot(key.symbol);
+      } catch (err) {
+        log.error("book snapshot for a new subscriber failed", { ...key, error: err });
+      }
     }
   }
 
   #bookViews(): BookStateView[] {
-    return (this.adapter?.books() ?? []).map((b) => ({
-      provider: b.provider,
-      symbol: b.symbol,
-      state: b.state,
-      bookId: b.bookId,
-      bestBid: b.bestBid,
-      bestAsk: b.bestAsk,
-      resyncs: { ...b.resyncs },
-      lastUpdateMs: b.lastUpdateRecvTsMs,
-    }));
+    return this.feeds.flatMap((f) => f.books());
   }
 
   /** Stops serving, closes market data and consumers, waits for pooled objects, logs leaks. */
@@ -489,11 +480,10 @@ export class Gateway {
       this.lag.stop();
       if (this.#telemetryFlush !== undefined) clearInterval(this.#telemetryFlush);
       await this.server?.shutdown();
-      await this.adapter?.close();
+      await Promise.all(this.feeds.map((f) => f.close())); // adapters, then their simulators
       this.dispatcher.close(); // delivers held events in order, clears the lateness timer
       this.merged.close(); // stops every merge window timer
       this.consumers.close(); // closes every consumer and the exec-report log
-      await this.sim?.close();
       const report = await this.poolManager.shutdown({
         timeoutMs: this.config.pools.shutdownTimeoutMs,
       });
@@ -504,35 +494,5 @@ export class Gateway {
       });
     })();
     return this.#stopping;
-  }
-}
-
-function logAdapterEvent(e: BinanceAdapterEvent): void {
-  switch (e.type) {
-    case "connection": {
-      const ev = e.event;
-      if (ev.type === "error" || ev.type === "close_timeout") {
-        adapterLog.warning("connection {type}", { ...ev });
-      } else if (
-        ev.type === "open" || ev.type === "close" || ev.type === "reconnect_scheduled" ||
-        ev.type === "rotation"
-      ) {
-        adapterLog.info("connection {type}", { ...ev });
-      } else adapterLog.debug("connection {type}", { ...ev });
-      return;
-    }
-    case "decode_error":
-    case "exchange_error":
-    case "pool_exhausted":
-    case "subscribe_timeout":
-    case "unknown_symbol":
-      adapterLog.warning("{type}", { ...e });
-      return;
-    case "exchange_info":
-      if (e.error) adapterLog.warning("exchangeInfo attempt {attempt} failed: {error}", { ...e });
-      else adapterLog.info("exchangeInfo: {symbols} symbols", { ...e });
-      return;
-    default:
-      adapterLog.info("{type}", { ...e });
   }
 }

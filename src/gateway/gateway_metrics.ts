@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { BinanceAdapter } from "../adapter/binance/mod.ts";
+import type { MarketFeed } from "./market_feeds.ts";
 import type { Consumer } from "../consumer/mod.ts";
 import type { Dispatcher } from "../dispatcher/mod.ts";
 import type { PoolManager, PoolStats } from "../pool/mod.ts";
@@ -31,7 +31,7 @@ import type {
 /** What {@linkcode registerPipelineMetrics} reads. */
 export interface PipelineMetricsSources {
   metrics: MetricsRegistry;
-  adapter: () => BinanceAdapter | null;
+  feeds: () => readonly MarketFeed[];
   dispatcher: Dispatcher<Consumer>;
 }
 
@@ -108,19 +108,19 @@ export function registerPipelineMetrics(src: PipelineMetricsSources): void {
       orderingTotals.labels("duplicate_dropped").syncTo(o.duplicatesDropped);
       orderingTotals.labels("gap_skipped").syncTo(o.gapsSkipped);
     }
-    const a = src.adapter()?.stats();
-    if (a) {
-      frames.labels("binance").syncTo(a.frames);
-      decodeErrors.labels("binance").syncTo(a.decodeErrors);
-      for (const [kind, n] of Object.entries(a.eventsByKind)) {
-        events.labels("binance", kind).syncTo(n);
+    for (const feed of src.feeds()) {
+      const c = feed.counters();
+      frames.labels(feed.provider).syncTo(c.frames);
+      decodeErrors.labels(feed.provider).syncTo(c.decodeErrors);
+      for (const [kind, n] of Object.entries(feed.eventsByKind())) {
+        events.labels(feed.provider, kind).syncTo(n);
       }
     }
     const d = src.dispatcher.stats();
     dispatched.labels().syncTo(d.dispatched);
     clones.labels().syncTo(d.clones);
     unrouted.labels().syncTo(d.unrouted);
-    for (const b of src.adapter()?.books() ?? []) {
+    for (const b of src.feeds().flatMap((f) => f.books())) {
       for (const state of ["SYNCING", "LIVE", "RESYNCING", "STALE"]) {
         books.labels(b.provider, b.symbol, state).set(b.state === state ? 1 : 0);
       }

@@ -13,7 +13,16 @@ import { parsePrometheusText } from "../support/prometheus_text.ts";
 Deno.test("gateway ops: gap -> book.resync telemetry, metrics, DLQ route", async () => {
   const lines: string[] = [];
   await setupLogging({ level: "info", format: "json", write: (l) => lines.push(l) });
-  const r = loadConfig(["--port", "0", "--view", "off", "--symbols", "BTC-USDT,ETH-USDT"], {
+  const r = loadConfig([
+    "--providers",
+    "binance",
+    "--port",
+    "0",
+    "--view",
+    "off",
+    "--symbols",
+    "BTC-USDT,ETH-USDT",
+  ], {
     env: {},
   });
   assert.equal(r.kind, "run");

@@ -230,3 +230,17 @@ Deno.test("config rejects bad market-data settings with clear messages", async (
     });
   }
 });
+
+Deno.test("config providers: default all three, flag and file narrow them, bad names refused", () => {
+  assert.deepEqual(run([]).providers, ["binance", "okx", "kraken"]);
+  assert.deepEqual(run(["--providers", "okx, binance,okx"]).providers, ["okx", "binance"]);
+  assert.deepEqual(
+    run(["--config", "/c.json"], {}, { "/c.json": '{"providers":["kraken"]}' }).providers,
+    ["kraken"],
+  );
+  assert.throws(
+    () => run(["--providers", "bitmex"]),
+    /--providers: expected binance or okx or kraken, found "bitmex"/,
+  );
+  assert.throws(() => run(["--providers", ""]), /expected a non-empty list/);
+});

@@ -383,6 +383,7 @@ export class Gateway {
           },
           books: () => gw.#bookViews(),
           symbols: () => [...new Set(gw.feeds.flatMap((f) => f.activeSymbols()))],
+          providers: () => gw.feeds.map((f) => f.provider),
         },
       });
       gw.view.start();

@@ -27,6 +27,8 @@ export interface LiveViewSource {
   eventsByKind(): Record<string, number>;
   books(): ViewBook[];
   symbols(): string[];
+  /** Providers carried; with two or more the view also follows one merged stream. */
+  providers?(): string[];
 }
 
 /** Options of {@linkcode LiveView}. */
@@ -44,6 +46,8 @@ export interface LiveViewOptions {
 
 const KINDS = ["trade", "book_snapshot", "book_update", "ticker", "kline"] as const;
 const ROWS_MAX = 20;
+/** Window of the merged stream the view follows, ms. */
+const MERGE_VIEW_WINDOW_MS = 1000;
 const encoder = new TextEncoder();
 
 function writeStderr(text: string): void {
@@ -63,6 +67,8 @@ export class LiveView {
   #prevAt = 0;
   #linesDrawn = 0;
   #sinceSummaryMs = 0;
+  /** The merged stream the view follows: its spec text and the last window it saw. */
+  #merged: { label: string; windows: number; last: string } | null = null;
 
   constructor(opts: LiveViewOptions) {
     this.#opts = opts;
@@ -76,7 +82,32 @@ export class LiveView {
     for (const symbol of this.#opts.source.symbols()) {
       c.subscribe({ provider: "*", symbol, kind: "trade" });
     }
+    const providers = this.#opts.source.providers?.() ?? [];
+    const symbol = this.#opts.source.symbols()[0];
+    if (providers.length >= 2 && symbol !== undefined) {
+      // One merged stream shows the windowed merge at work: trades of one symbol from every
+      // venue, one window per second.
+      const r = c.mergedSubscribe({
+        symbol,
+        kind: "trade",
+        providers,
+        windowMs: MERGE_VIEW_WINDOW_MS,
+      });
+      if (r.ok) {
+        this.#merged = { label: `${symbol} trades ${providers.join("+")}`, windows: 0, last: "" };
+      }
+    }
     c.onEvent((ev: ConsumerEvent) => {
+      if (ev.type === "merged") {
+        if (this.#merged) {
+          this.#merged.windows++;
+          const per = new Map<string, number>();
+          for (const f of ev.fragments) per.set(f.provider, (per.get(f.provider) ?? 0) + 1);
+          this.#merged.last = `${ev.mergeId.split(":").pop()} ` +
+            [...per].map(([p, n]) => `${p} ${n}`).join(", ");
+        }
+        return;
+      }
       if (ev.type !== undefined) return; // gap markers (and exec reports) have no last trade
       this.#lastTrade.set(
         `${ev.provider}:${ev.symbol}`,
@@ -112,7 +143,12 @@ export class LiveView {
     const head =
       `switchyard ${new Date().toISOString().slice(11, 19)}  events/s: ${rates.join("  ")}  ` +
       `books LIVE ${live}/${books.length}`;
-    if (!this.#opts.table) return head;
+    const merged = this.#merged
+      ? `  merged ${this.#merged.label}: ${this.#merged.windows} windows, last ${
+        this.#merged.last || "-"
+      }`
+      : "";
+    if (!this.#opts.table) return head + (merged ? `\n${merged}` : "");
     const lines = [head];
     for (const b of books.slice(0, ROWS_MAX)) {
       const trade = this.#lastTrade.get(`${b.provider}:${b.symbol}`) ?? "-";
@@ -124,6 +160,7 @@ export class LiveView {
     if (books.length > ROWS_MAX) {
       lines.push(`  ... ${books.length - ROWS_MAX} more (GET /v1/books)`);
     }
+    if (merged) lines.push(merged);
     return lines.join("\n");
   }
 

@@ -79,6 +79,42 @@ export interface FeedContext {
 }
 
 const SIM_HOST = "127.0.0.1";
+/** Levels per side re-sent to a late subscriber (OKX pushes 400; Kraken's book is 25 deep). */
+const RESEND_LEVELS_MAX = 400;
+
+/** A live book as an adapter shows it. */
+interface LiveBookView {
+  symbol: string;
+  state: string;
+  bids: [string, string][];
+  asks: [string, string][];
+}
+
+/**
+ * Re-sends a LIVE book as a `book_snapshot` through the sink, so a consumer that subscribes late
+ * gets a book its next update continues (`seq` = the book's current sequence). False when the
+ * book is not live or no pooled event is free.
+ */
+function publishFromView(
+  ctx: FeedContext,
+  provider: string,
+  view: LiveBookView | null,
+  seq: number,
+): boolean {
+  if (view === null || view.state !== "LIVE") return false;
+  const ev = ctx.pools.canonicalEvent.tryAcquire();
+  if (ev === null) return false;
+  ev.kind = "book_snapshot";
+  ev.provider = provider;
+  ev.symbol = view.symbol;
+  ev.seq = seq;
+  ev.seqFirst = seq;
+  ev.recvTsMs = performance.timeOrigin + performance.now();
+  for (const [p, q] of view.bids) ev.bids.push(p, q);
+  for (const [p, q] of view.asks) ev.asks.push(p, q);
+  ctx.sink(ev); // ownership passes, as for every emitted event
+  return true;
+}
 /** Venue price offsets of the embedded simulators, so the same market differs a little. */
 const OKX_PRICE_OFFSET_BPS = 3;
 const KRAKEN_PRICE_OFFSET_BPS = -4;
@@ -221,8 +257,10 @@ export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
     eventsByKind: () => adapter.stats().eventsByKind,
     counters: () => adapter.stats(),
     activeSymbols: () => adapter.activeSymbols(),
-    // The OKX assembler cannot re-send its book yet; a late subscriber gets the next snapshot.
-    publishBookSnapshot: () => false,
+    publishBookSnapshot: (symbol) => {
+      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
+      return publishFromView(ctx, "okx", view, view?.seqId ?? 0);
+    },
   };
 }
 
@@ -282,8 +320,10 @@ export async function krakenFeed(ctx: FeedContext): Promise<KrakenFeed> {
     eventsByKind: () => adapter.stats().eventsByKind,
     counters: () => adapter.stats(),
     activeSymbols: () => adapter.activeSymbols(),
-    // The Kraken book cannot re-send its book yet; a late subscriber gets the next snapshot.
-    publishBookSnapshot: () => false,
+    publishBookSnapshot: (symbol) => {
+      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
+      return publishFromView(ctx, "kraken", view, view?.seq ?? 0);
+    },
   };
 }
 

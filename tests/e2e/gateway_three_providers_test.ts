@@ -53,6 +53,40 @@ Deno.test("gateway with binance, okx and kraken: all books LIVE, trades from eac
     }
     assert.deepEqual([...seen].sort(), ["binance", "kraken", "okx"]);
     c.close();
+
+    // A late book subscriber on each venue gets a snapshot its next updates continue.
+    for (const provider of ["okx", "kraken", "binance"]) {
+      const b = gw.consumers.create(`late-${provider}`);
+      b.subscribe({ provider, symbol: "BTC-USDT", kind: "book_snapshot" });
+      b.subscribe({ provider, symbol: "BTC-USDT", kind: "book_update" });
+      let last = -1;
+      let updates = 0;
+      const chained = (async () => {
+        for await (const ev of b.events()) {
+          if (ev.type !== undefined) continue;
+          if (ev.kind === "book_snapshot") {
+            assert.ok(ev.bids.length > 0 && ev.asks.length > 0, `${provider} snapshot has levels`);
+            last = ev.seq;
+          } else if (last >= 0) {
+            assert.equal(ev.seqFirst, last + 1, `${provider} update continues the snapshot`);
+            last = ev.seq;
+            if (++updates === 3) return;
+          }
+        }
+      })();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          chained,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`${provider}: no chained updates`)), 8000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        b.close();
+      }
+    }
   } finally {
     await gw.shutdown("test");
     await teardownLogging();

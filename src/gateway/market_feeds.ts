@@ -146,6 +146,74 @@ function logAdapterEvent(
   log.info("{type}", { ...e });
 }
 
+/** The adapter methods every feed forwards unchanged. */
+interface AdapterCore {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  stats(): { frames: number; decodeErrors: number; eventsByKind: Record<string, number> };
+  activeSymbols(): string[];
+}
+
+/** The parts of a feed that do not depend on the exchange. */
+function coreFeed(
+  provider: string,
+  endpoints: { rest: string; ws: string },
+  adapter: AdapterCore,
+  sim: { close(): Promise<void> } | null,
+): Omit<MarketFeed, "books" | "publishBookSnapshot"> {
+  return {
+    provider,
+    endpoints,
+    start: () => adapter.start(),
+    close: async () => {
+      await adapter.close();
+      await sim?.close();
+    },
+    eventsByKind: () => adapter.stats().eventsByKind,
+    counters: () => adapter.stats(),
+    activeSymbols: () => adapter.activeSymbols(),
+  };
+}
+
+/** Book rows of an adapter whose stats lack the top of book: read it from a 1-level view. */
+function booksWithTop(
+  provider: string,
+  books: readonly {
+    symbol: string;
+    state: BookStateView["state"];
+    resyncs: Partial<Record<string, number>>;
+    lastUpdateRecvTsMs: number;
+  }[],
+  bookId: (index: number) => number,
+  view: (symbol: string) => LiveBookView | null,
+): BookStateView[] {
+  return books.map((b, i) => {
+    const top = view(b.symbol);
+    return {
+      provider,
+      symbol: b.symbol,
+      state: b.state,
+      bookId: bookId(i),
+      bestBid: top?.bids[0]?.[0] ?? "",
+      bestAsk: top?.asks[0]?.[0] ?? "",
+      resyncs: { ...b.resyncs } as Record<string, number>,
+      lastUpdateMs: b.lastUpdateRecvTsMs,
+    };
+  });
+}
+
+/** What every adapter takes from the gateway: pools, the sink, book and log callbacks. */
+function adapterHooks(ctx: FeedContext, log: Logger) {
+  return {
+    pools: ctx.pools,
+    sink: ctx.sink,
+    onResync: ctx.onResync,
+    onStateChange: ctx.onStateChange,
+    onEvent: (e: BinanceAdapterEvent | OkxAdapterEvent | KrakenAdapterEvent) =>
+      logAdapterEvent(log, e),
+  };
+}
+
 /** Binance: the adapter, and the embedded simulator in sim mode. */
 export async function binanceFeed(ctx: FeedContext): Promise<BinanceFeed> {
   const log = componentLogger("adapter.binance");
@@ -163,22 +231,12 @@ export async function binanceFeed(ctx: FeedContext): Promise<BinanceFeed> {
     restUrl: urls.rest,
     wsUrl: urls.ws,
     symbols,
-    pools: ctx.pools,
-    sink: ctx.sink,
-    onResync: ctx.onResync,
-    onStateChange: ctx.onStateChange,
-    onEvent: (e) => logAdapterEvent(log, e),
+    ...adapterHooks(ctx, log),
   });
   return {
-    provider: "binance",
-    endpoints: urls,
+    ...coreFeed("binance", urls, adapter, sim),
     adapter,
     sim,
-    start: () => adapter.start(),
-    close: async () => {
-      await adapter.close();
-      await sim?.close();
-    },
     books: () =>
       adapter.books().map((b) => ({
         provider: b.provider,
@@ -190,9 +248,6 @@ export async function binanceFeed(ctx: FeedContext): Promise<BinanceFeed> {
         resyncs: { ...b.resyncs },
         lastUpdateMs: b.lastUpdateRecvTsMs,
       })),
-    eventsByKind: () => adapter.stats().eventsByKind,
-    counters: () => adapter.stats(),
-    activeSymbols: () => adapter.activeSymbols(),
     publishBookSnapshot: (symbol) => adapter.publishBookSnapshot(symbol),
   };
 }
@@ -224,39 +279,16 @@ export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
     wsUrl: urls.ws,
     businessWsUrl: urls.businessWs,
     symbols,
-    pools: ctx.pools,
-    sink: ctx.sink,
-    onResync: ctx.onResync,
-    onStateChange: ctx.onStateChange,
-    onEvent: (e) => logAdapterEvent(log, e),
+    ...adapterHooks(ctx, log),
   });
   return {
-    provider: "okx",
-    endpoints: { rest: urls.rest, ws: urls.ws },
+    ...coreFeed("okx", { rest: urls.rest, ws: urls.ws }, adapter, sim),
     adapter,
     sim,
-    start: () => adapter.start(),
-    close: async () => {
-      await adapter.close();
-      await sim?.close();
+    books: () => {
+      const all = adapter.books();
+      return booksWithTop("okx", all, (i) => all[i].seqId, (sym) => adapter.bookView(sym, 1));
     },
-    books: () =>
-      adapter.books().map((b) => {
-        const top = adapter.bookView(b.symbol, 1);
-        return {
-          provider: "okx",
-          symbol: b.symbol,
-          state: b.state,
-          bookId: b.seqId,
-          bestBid: top?.bids[0]?.[0] ?? "",
-          bestAsk: top?.asks[0]?.[0] ?? "",
-          resyncs: { ...b.resyncs },
-          lastUpdateMs: b.lastUpdateRecvTsMs,
-        };
-      }),
-    eventsByKind: () => adapter.stats().eventsByKind,
-    counters: () => adapter.stats(),
-    activeSymbols: () => adapter.activeSymbols(),
     publishBookSnapshot: (symbol) => {
       const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
       return publishFromView(ctx, "okx", view, view?.seqId ?? 0);
@@ -287,39 +319,16 @@ export async function krakenFeed(ctx: FeedContext): Promise<KrakenFeed> {
     wsUrl: urls.ws,
     restUrl: urls.rest,
     symbols,
-    pools: ctx.pools,
-    sink: ctx.sink,
-    onResync: ctx.onResync,
-    onStateChange: ctx.onStateChange,
-    onEvent: (e) => logAdapterEvent(log, e),
+    ...adapterHooks(ctx, log),
   });
   return {
-    provider: "kraken",
-    endpoints: urls,
+    ...coreFeed("kraken", urls, adapter, sim),
     adapter,
     sim,
-    start: () => adapter.start(),
-    close: async () => {
-      await adapter.close();
-      await sim?.close();
+    books: () => {
+      const all = adapter.books();
+      return booksWithTop("kraken", all, (i) => all[i].seq, (sym) => adapter.bookView(sym, 1));
     },
-    books: () =>
-      adapter.books().map((b) => {
-        const top = adapter.bookView(b.symbol, 1);
-        return {
-          provider: "kraken",
-          symbol: b.symbol,
-          state: b.state,
-          bookId: b.seq,
-          bestBid: top?.bids[0]?.[0] ?? "",
-          bestAsk: top?.asks[0]?.[0] ?? "",
-          resyncs: { ...b.resyncs } as Record<string, number>,
-          lastUpdateMs: b.lastUpdateRecvTsMs,
-        };
-      }),
-    eventsByKind: () => adapter.stats().eventsByKind,
-    counters: () => adapter.stats(),
-    activeSymbols: () => adapter.activeSymbols(),
     publishBookSnapshot: (symbol) => {
       const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
       return publishFromView(ctx, "kraken", view, view?.seq ?? 0);

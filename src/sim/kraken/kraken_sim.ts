@@ -12,14 +12,16 @@
  * - Ticker 24 h statistics cover the time since start; one message per pair per tick carries
  *   all trades of that tick. Book updates are diffs of the top `depth` levels per tick, so a
  *   price never repeats inside one message.
- * - Private channels and methods are not served (they get `Channel … not supported` /
- *   `Method not found`).
+ * - Private channels and methods are not served on the public endpoint (they get
+ *   `Channel … not supported` / `Method not found`); the order side (`orders/`) serves them on
+ *   its own auth port ({@linkcode KrakenSim.authWsUrl}) with signed REST calls on this port.
  *
  * @module
  */
 
 import {
   DEFAULT_SYMBOL_SPECS,
+  type MarketEvent,
   MarketGenerator,
   MarketPacer,
   type ReadonlyOrderBook,
@@ -45,6 +47,7 @@ import {
 } from "./kraken_pair.ts";
 import { MarketState } from "./market_state.ts";
 import { rfc3339Micros } from "./wire_format.ts";
+import { KrakenOrderDesk, type KrakenSimOrderOptions } from "./orders/mod.ts";
 
 /** Timer knobs (tests shorten them). */
 export interface KrakenSimTiming {
@@ -76,6 +79,8 @@ export interface KrakenSimOptions {
   readonly timing?: KrakenSimTiming;
   /** Wall clock for timestamps (default `Date.now`). */
   readonly clock?: () => number;
+  /** The order side: accounts, auth port, balances, response order (defaults: one account). */
+  readonly orders?: KrakenSimOrderOptions;
 }
 
 /** Counters of a running simulator. */
@@ -129,6 +134,10 @@ export class KrakenSim {
   readonly market: MarketGenerator;
   /** Served pairs. */
   readonly pairs: readonly KrakenPair[];
+  /** The order side (matching engine, tokens, admin knobs). */
+  readonly orders: KrakenOrderDesk;
+  /** `ws://127.0.0.1:<authPort>/v2`: the authenticated endpoint (`ws-auth`). */
+  readonly authWsUrl: string;
   readonly #state: MarketState;
   readonly #pacer: MarketPacer;
   readonly #clock: () => number;
@@ -187,7 +196,21 @@ export class KrakenSim {
       takeSilentAfterAck: () => this.faults.takeSilentAfterAck(),
     };
     const hostname = options.hostname ?? "127.0.0.1";
-    this.#front = TcpFront.bind({ hostname, port: options.port ?? 0 });
+    this.orders = new KrakenOrderDesk({
+      pairs: this.pairs,
+      market: this.market,
+      pairIndex: this.#host.pairIndex,
+      clock: this.#clock,
+      systemStatus: () => this.faults.systemStatus,
+      heartbeatMs: this.#heartbeatMs,
+    }, { ...options.orders, hostname });
+    this.authWsUrl = this.orders.authWsUrl;
+    try {
+      this.#front = TcpFront.bind({ hostname, port: options.port ?? 0 });
+    } catch (err) {
+      void this.orders.close();
+      throw err;
+    }
     try {
       this.#server = Deno.serve(
         { hostname, port: 0, onListen: () => {} },
@@ -195,6 +218,7 @@ export class KrakenSim {
       );
     } catch (err) {
       void this.#front.close();
+      void this.orders.close();
       throw err;
     }
     this.#front.start(this.#server.addr.port);
@@ -268,9 +292,13 @@ export class KrakenSim {
     }
     await this.#front.close();
     await this.#server.shutdown();
+    await this.orders.close();
   }
 
-  #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
+  #handle(
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Response | Promise<Response> {
     const remotePort = info.remoteAddr.port;
     const url = new URL(request.url);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
@@ -280,6 +308,8 @@ export class KrakenSim {
       return this.#upgrade(request, remotePort);
     }
     if (url.pathname === "/0/public/Depth") return this.#depth(url);
+    const orderSide = this.orders.handleHttp(request, url);
+    if (orderSide !== undefined) return orderSide;
     return Response.json({ error: [`EGeneral:Unknown method ${url.pathname}`] }, { status: 404 });
   }
 
@@ -337,7 +367,7 @@ export class KrakenSim {
   #dropAll(): number {
     let dropped = 0;
     for (const c of this.#connections.values()) if (this.#front.drop(c.remotePort)) dropped++;
-    return dropped;
+    return dropped + this.orders.disconnectAll();
   }
 
   #onClosed(connection: KrakenConnection): void {
@@ -432,11 +462,23 @@ export class KrakenSim {
       `"checksum":${checksum},"timestamp":"${rfc3339Micros(timeMs)}"}]}`;
   }
 
+  // Public trades also reach the matching engine: resting orders they cross fill as maker.
+  readonly #onMarketEvent = (event: MarketEvent): void => {
+    this.#state.onEvent(event);
+    if (event.kind !== "trade") return;
+    const pair = this.pairs[event.symbolIndex];
+    this.orders.onMarketTrade(
+      event.symbolIndex,
+      priceText(pair, event.tick),
+      qtyText(pair, event.qtySteps),
+    );
+  };
+
   #tick(): void {
     const nowMs = performance.now();
     const due = this.#pacer.due(nowMs);
     const timeMs = this.#clock();
-    if (due > 0) this.#pacer.record(this.market.generate(due, timeMs, this.#state.onEvent));
+    if (due > 0) this.#pacer.record(this.market.generate(due, timeMs, this.#onMarketEvent));
     const batch = this.#state.takeBatch();
     const stalled = this.faults.stalled(nowMs);
     if (batch.booksTouched.size > 0 || batch.trades.size > 0) {

@@ -26,3 +26,11 @@ export {
 export type { KrakenPair, NumberStyle } from "./kraken_pair.ts";
 export { BOOK_DEPTHS, type KrakenChannel } from "./kraken_connection.ts";
 export { OHLC_INTERVALS } from "./market_state.ts";
+export {
+  KRAKEN_SIM_CREDENTIALS,
+  KrakenOrderDesk,
+  type KrakenResponseOrder,
+  type KrakenSimAccount,
+  type KrakenSimOrderOptions,
+  type KrakenSimOrderStats,
+} from "./orders/mod.ts";

@@ -52,6 +52,7 @@ export {
 } from "./merged_event.ts";
 export {
   CLIENT_ORDER_ID_LENGTH_MAX,
+  CLIENT_ORDER_ID_RULE,
   CONSUMER_ID_LENGTH_MAX,
   describeClientOrderIdError,
   isClientOrderId,

@@ -26,15 +26,16 @@ export type OrderType = "limit" | "market" | "";
 export type TimeInForce = "GTC" | "IOC" | "FOK" | "";
 
 /** Longest client order id accepted, in characters (see {@linkcode isClientOrderId}). */
-export const CLIENT_ORDER_ID_LENGTH_MAX = 32;
+export const CLIENT_ORDER_ID_LENGTH_MAX = 36;
+/** The client order id rule in words, as error messages state it. */
+export const CLIENT_ORDER_ID_RULE = "1..36 of A-Z a-z 0-9 . _ : -";
 /** Longest consumer id accepted, in characters. */
 export const CONSUMER_ID_LENGTH_MAX = 64;
 
-// The intersection of what all three exchanges accept, so an id can be forwarded unchanged:
-// Binance `[A-Za-z0-9_-]{1,36}`, OKX `≤32 alphanumerics`, Kraken free text of ≤18 printable
-// characters or a 32-hex short UUID (or a dashed UUID, which OKX refuses).
-const CLIENT_ORDER_ID_SHORT_RE = /^[A-Za-z0-9]{1,18}$/;
-const CLIENT_ORDER_ID_HEX_RE = /^[0-9a-f]{32}$/;
+// The consumer's id lives in the consumer's own namespace and is never sent to an exchange: the
+// order gateway derives the exchange's client id itself (`src/orders/venue_client_id.ts`), so
+// this rule only has to keep ids printable, log-safe and bounded (a dashed UUID fits).
+const CLIENT_ORDER_ID_RE = /^[A-Za-z0-9._:-]{1,36}$/;
 const CONSUMER_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The plain-object form of an {@linkcode OrderRequest}. */
@@ -142,19 +143,18 @@ export class OrderRequest implements Poolable, OrderRequestData {
 }
 
 /**
- * True when `value` is a client order id every supported exchange accepts unchanged: 1..18 ASCII
- * letters and digits, or exactly 32 lower-case hex digits (a UUID without its dashes).
+ * True when `value` is a consumer's client order id: 1..36 of `A-Z a-z 0-9 . _ : -`. Unique per
+ * consumer; never forwarded to an exchange (the gateway derives the exchange's id).
  *
  * @example
  * ```ts
  * isClientOrderId("strat1order42"); // true
- * isClientOrderId("6d1b345e282140e2ad834ecb18a06876"); // true
- * isClientOrderId("6d1b345e-2821-40e2-ad83-4ecb18a06876"); // false: OKX refuses dashes
+ * isClientOrderId("6d1b345e-2821-40e2-ad83-4ecb18a06876"); // true: a dashed UUID fits
+ * isClientOrderId("order 1"); // false: no spaces
  * ```
  */
 export function isClientOrderId(value: unknown): value is string {
-  return typeof value === "string" &&
-    (CLIENT_ORDER_ID_SHORT_RE.test(value) || CLIENT_ORDER_ID_HEX_RE.test(value));
+  return typeof value === "string" && CLIENT_ORDER_ID_RE.test(value);
 }
 
 /** True when `value` is a consumer id: 1..64 of `A-Z a-z 0-9 . _ : -`. */
@@ -164,7 +164,7 @@ export function isConsumerId(value: unknown): value is string {
 
 /** The message {@linkcode validateOrderRequest} and the wire parser give for a bad client id. */
 export function describeClientOrderIdError(found: string): string {
-  return `expected a client order id of 1..18 letters and digits or 32 lower-case hex digits, found "${found}"`;
+  return `expected a client order id of ${CLIENT_ORDER_ID_RULE}, found "${found}"`;
 }
 
 /**

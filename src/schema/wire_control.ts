@@ -13,6 +13,7 @@
 
 import { type MarketEventKind, SCHEMA_VERSION } from "./event_kind.ts";
 import {
+  CLIENT_ORDER_ID_RULE,
   isClientOrderId,
   isConsumerId,
   type OrderRequestData,
@@ -315,7 +316,7 @@ export interface OrderRequestFromCommandOptions {
 
 const ERROR_CODE_RE = /^[a-z][a-z0-9_]{0,63}$/;
 const CLIENT_ORDER_ID: FieldRule<string> = {
-  expected: "1..18 letters and digits or 32 lower-case hex digits",
+  expected: CLIENT_ORDER_ID_RULE,
   test: isClientOrderId,
 };
 const CONSUMER_ID: FieldRule<string> = {

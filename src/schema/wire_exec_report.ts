@@ -14,7 +14,7 @@ import {
   validateExecReport,
 } from "./exec_report.ts";
 import { isSequenceNumber } from "./exact_values.ts";
-import { isClientOrderId, isConsumerId } from "./order_request.ts";
+import { CLIENT_ORDER_ID_RULE, isClientOrderId, isConsumerId } from "./order_request.ts";
 import {
   ANY_STRING,
   DECIMAL_OR_EMPTY,
@@ -63,7 +63,7 @@ const CONSUMER_ID: FieldRule<string> = {
   test: isConsumerId,
 };
 const CLIENT_ORDER_ID: FieldRule<string> = {
-  expected: "1..18 letters and digits or 32 lower-case hex digits",
+  expected: CLIENT_ORDER_ID_RULE,
   test: isClientOrderId,
 };
 const DELIVERY_SEQ: FieldRule<number> = {

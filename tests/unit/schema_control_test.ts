@@ -119,7 +119,7 @@ Deno.test("control messages: order_submit round trips for generated orders", () 
   const positive = fc.stringMatching(/^[1-9][0-9]{0,8}(\.[0-9]{1,8})?$/);
   const submit = fc.record({
     reqId: fc.stringMatching(/^[!-~]{1,64}$/),
-    clientOrderId: fc.stringMatching(/^[A-Za-z0-9]{1,18}$/),
+    clientOrderId: fc.stringMatching(/^[A-Za-z0-9._:-]{1,36}$/),
     provider: fc.constantFrom("binance", "okx", "kraken"),
     symbol: fc.stringMatching(/^[A-Z]{2,5}-[A-Z]{3,4}$/),
     side: fc.constantFrom("buy" as const, "sell" as const),
@@ -294,9 +294,9 @@ Deno.test("control messages: bad commands fail with clear errors (and the JSON S
     ],
     [
       "client order id too long",
-      { ...SUBMIT, client_order_id: "x".repeat(19) },
+      { ...SUBMIT, client_order_id: "x".repeat(37) },
       "invalid_field",
-      /expected field "client_order_id" to be 1\.\.18 letters and digits or 32 lower-case hex digits/,
+      /expected field "client_order_id" to be 1\.\.36 of A-Z a-z 0-9 \. _ : -/,
     ],
     [
       "missing client order id",

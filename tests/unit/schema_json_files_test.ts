@@ -100,8 +100,8 @@ Deno.test("JSON Schema patterns accept exactly what the code accepts", () => {
       patternOf(control, ["$defs", "clientOrderId"]),
       isClientOrderId,
       fc.oneof(
-        fc.stringMatching(/^[A-Za-z0-9_.-]{0,24}$/),
-        fc.stringMatching(/^[0-9a-fA-F-]{30,36}$/),
+        fc.stringMatching(/^[A-Za-z0-9_.:# -]{0,40}$/),
+        fc.stringMatching(/^[0-9a-fA-F-]{30,38}$/),
       ),
     ],
     [

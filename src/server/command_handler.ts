@@ -1,8 +1,10 @@
 /**
  * Command handling shared by the WebSocket endpoint and the HTTP control API: turns one command
  * (text or an already parsed value) into exactly one `ack`, applying subscribe / unsubscribe to
- * the consumer. Pure apart from the consumer it is given: no sockets, no timers, so it is tested
- * on its own.
+ * the consumer. Pure apart from the consumer (and the order desk) it is given: no sockets, no
+ * timers, so it is tested on its own. Order commands (`order_submit`, `order_cancel`,
+ * `trading`) go to `order_commands.ts` when the caller passes its order credentials; without
+ * them they answer `not_supported`.
  *
  * A malformed command is never an exception here: it becomes an error ack (with the command's
  * `req_id` when one could be read), and the caller counts it.
@@ -21,6 +23,8 @@ import {
   requestIdOf,
   WireFormatError,
 } from "../schema/mod.ts";
+import { applyOrderCommand, type OrderCaller } from "./order_commands.ts";
+import type { OrderCommandOutcome } from "./order_control.ts";
 
 /** Longest command text the endpoint parses by default, in characters (64 KiB). */
 export const COMMAND_CHARS_MAX_DEFAULT = 65_536;
@@ -45,7 +49,13 @@ export type ServerErrorCode =
   /** HTTP: the request has no body. */
   | "missing_body"
   /** HTTP: the request body is larger than the bound. */
-  | "body_too_large";
+  | "body_too_large"
+  /** An order command from a caller without the consumer's trading token. */
+  | "unauthorized"
+  /** An order command the caller's token does not allow (enabling trading, another's switch). */
+  | "forbidden"
+  /** The order desk failed unexpectedly (the gateway log has the details). */
+  | "internal_error";
 
 /** What a command handler needs of a consumer (the in-process `Consumer` fulfils it). */
 export interface CommandTarget {
@@ -66,7 +76,8 @@ export interface CommandTarget {
  * - `applied`: valid and carried out (`ack.ok` is true);
  * - `rejected`: unreadable or invalid (bad JSON, schema violation, binary, too large);
  * - `unsupported`: valid, but a command type this server does not implement yet;
- * - `refused`: valid, but the routing table refused it.
+ * - `refused`: valid, but refused: by the routing table, the order desk, or for lack of a
+ *   credential (`unauthorized`, `forbidden`).
  */
 export type CommandStatus = "applied" | "rejected" | "unsupported" | "refused";
 
@@ -78,10 +89,21 @@ export interface CommandOutcome {
   commandType: ControlCommand["type"] | "";
   /** The answer (exactly one per command). */
   ack: AckMessage;
+  /** Order commands handled with order credentials: the outcome to count. */
+  orderOutcome?: OrderCommandOutcome;
+}
+
+/** Options of {@linkcode applyCommand} and {@linkcode handleCommandValue}. */
+export interface ApplyCommandOptions {
+  /**
+   * Who sends order commands, with the order plane; absent: `order_submit`, `order_cancel` and
+   * `trading` answer `not_supported`.
+   */
+  orders?: OrderCaller;
 }
 
 /** Options of {@linkcode handleCommandText}. */
-export interface HandleCommandTextOptions {
+export interface HandleCommandTextOptions extends ApplyCommandOptions {
   /** Longest text parsed, in characters. Default {@linkcode COMMAND_CHARS_MAX_DEFAULT}. */
   textCharsMax?: number;
 }
@@ -117,11 +139,15 @@ export function handleCommandText(
     if (!(err instanceof DecodeError)) throw err;
     return rejected("", { code: "invalid_json", message: err.reason });
   }
-  return handleCommandValue(raw, target);
+  return handleCommandValue(raw, target, opts);
 }
 
 /** Validates an already parsed command (strictly, per `docs/schema.md`) and applies it. */
-export function handleCommandValue(raw: unknown, target: CommandTarget): CommandOutcome {
+export function handleCommandValue(
+  raw: unknown,
+  target: CommandTarget,
+  opts?: ApplyCommandOptions,
+): CommandOutcome {
   let cmd: ControlCommand;
   try {
     cmd = commandFromWire(raw);
@@ -129,7 +155,7 @@ export function handleCommandValue(raw: unknown, target: CommandTarget): Command
     if (!(err instanceof WireFormatError)) throw err;
     return rejected(requestIdOf(raw), err);
   }
-  return applyCommand(cmd, target);
+  return applyCommand(cmd, target, opts);
 }
 
 /** The ack of a binary WebSocket frame (commands are JSON text). */
@@ -142,7 +168,11 @@ export function binaryFrameOutcome(byteLength: number): CommandOutcome {
 }
 
 /** Applies a valid command to `target`; one ack whatever happens. */
-export function applyCommand(cmd: ControlCommand, target: CommandTarget): CommandOutcome {
+export function applyCommand(
+  cmd: ControlCommand,
+  target: CommandTarget,
+  opts?: ApplyCommandOptions,
+): CommandOutcome {
   switch (cmd.type) {
     case "subscribe":
     case "unsubscribe": {
@@ -177,7 +207,8 @@ export function applyCommand(cmd: ControlCommand, target: CommandTarget): Comman
     case "order_submit":
     case "order_cancel":
     case "trading":
-      return unsupported(cmd.type, cmd.reqId);
+      if (opts?.orders === undefined) return unsupported(cmd.type, cmd.reqId);
+      return applyOrderCommand(cmd, opts.orders);
   }
 }
 

@@ -11,10 +11,17 @@
  * | `/v1/consumers/{id}/merged-subscriptions` | GET, POST, DELETE | list; merged_subscribe; merged_unsubscribe (ack) |
  * | `/v1/books` | GET | per-symbol book sync state |
  * | `/v1/books/{provider}/{symbol}` | GET | one book's state |
+ * | `/v1/consumers/{id}/orders` | POST, GET | order_submit (ack); recent orders (`?limit=`) |
+ * | `/v1/consumers/{id}/orders/cancel` | POST | order_cancel (ack) |
+ * | `/v1/trading/{id}` | GET, PUT | the trading switch; set it (`{"enabled": bool}`, ack) |
  *
  * Subscription changes take the fields of the WebSocket command (`provider`, `symbol`, `kind`,
  * optionally `req_id`, `v`, and `type` when it matches the method) and answer with the same
  * `ack` object, whatever the outcome; the HTTP status mirrors it (200, 400, 404, 409, 413).
+ *
+ * The order routes (`order_api.ts`) need a bearer token: the consumer's trading token, or the
+ * admin token where allowed; the consumer need not be connected. Statuses: 200, 400, 401, 403,
+ * 404 (`unknown_order`), 409 (`duplicate_client_order_id`), 413, 503 (no order gateway).
  *
  * @module
  */
@@ -24,13 +31,19 @@ import { type AckError, errorAck, requestIdOf, SCHEMA_VERSION } from "../schema/
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { type CommandOutcome, handleCommandValue } from "./command_handler.ts";
 import type { GatewayStatus } from "./gateway_status.ts";
-import { ackResponse, errorResponse, jsonResponse } from "./http_response.ts";
+import { routeConsumerOrders, routeTrading } from "./order_api.ts";
+import type { OrderControl } from "./order_control.ts";
+import { ackResponse, errorResponse, jsonResponse, methodNotAllowed } from "./http_response.ts";
 import { BODY_BYTES_MAX_DEFAULT, readJsonBody } from "./request_body.ts";
 import type { StreamServer } from "./stream_server.ts";
+
+export { methodNotAllowed };
 
 const READ_METHODS: readonly string[] = ["GET", "HEAD"];
 /** Path segment of a consumer's merged subscriptions. */
 const MERGED_SUBSCRIPTIONS_SEGMENT = "merged-subscriptions";
+/** Path segment of a consumer's orders. */
+const ORDERS_SEGMENT = "orders";
 
 /** Default `req_id` of an HTTP subscription command that names none. */
 export const HTTP_REQ_ID_DEFAULT = "http";
@@ -77,6 +90,8 @@ export interface ControlContext {
   bodyBytesMax?: number;
   /** Where HTTP commands are counted. */
   counters?: ControlCounters;
+  /** The order plane behind the order and trading routes (absent: they answer 503). */
+  orders?: OrderControl;
 }
 
 /**
@@ -105,6 +120,8 @@ export function routeControl(
     case "books":
       if (segments.length !== 1 && segments.length !== 3) return null;
       return readOnly(req) ?? booksRoute(ctx.status, segments);
+    case "trading":
+      return routeTrading(req, segments, ctx);
     default:
       return null;
   }
@@ -121,6 +138,9 @@ function consumersRoute(
   const id = segments[1];
   if (segments.length === 2) {
     return readOnly(req) ?? oneConsumer(ctx, id);
+  }
+  if (segments[2] === ORDERS_SEGMENT) {
+    return routeConsumerOrders(req, id, segments.slice(3), ctx);
   }
   if (segments.length !== 3) return null;
   if (segments[2] === MERGED_SUBSCRIPTIONS_SEGMENT) return mergedRoute(req, id, ctx);
@@ -313,16 +333,6 @@ function notWired(what: string): Response {
 function readOnly(req: Request): Response | null {
   if (req.method === "GET" || req.method === "HEAD") return null;
   return methodNotAllowed(req, READ_METHODS);
-}
-
-/** A 405 for `req` naming the allowed methods (also in the `allow` header). */
-export function methodNotAllowed(req: Request, allowed: readonly string[]): Response {
-  const path = new URL(req.url).pathname;
-  return errorResponse(
-    405,
-    `method ${req.method} not allowed on ${path}, expected ${allowed.join(" or ")}`,
-    { headers: { allow: allowed.join(", ") } },
-  );
 }
 
 function snakeCase(name: string): string {

@@ -37,6 +37,20 @@ export function errorResponse(
 }
 
 /** An `ack` in the canonical wire format (the HTTP control routes answer like the WebSocket). */
-export function ackResponse(status: number, ack: AckMessage): Response {
-  return jsonResponse(status, controlToWire(ack));
+export function ackResponse(
+  status: number,
+  ack: AckMessage,
+  opts?: JsonResponseOptions,
+): Response {
+  return jsonResponse(status, controlToWire(ack), opts);
+}
+
+/** A 405 for `req` naming the allowed methods (also in the `allow` header). */
+export function methodNotAllowed(req: Request, allowed: readonly string[]): Response {
+  const path = new URL(req.url).pathname;
+  return errorResponse(
+    405,
+    `method ${req.method} not allowed on ${path}, expected ${allowed.join(" or ")}`,
+    { headers: { allow: allowed.join(", ") } },
+  );
 }

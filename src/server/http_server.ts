@@ -1,7 +1,8 @@
 /**
  * The gateway's HTTP face: health, readiness, Prometheus metrics, read-only status (pools, codec
  * engines), the consumer WebSocket endpoint (`/v1/stream`) and the HTTP control API
- * (`/v1/routing`, `/v1/consumers...`, `/v1/books...`) and the ops views (`/v1/dlq`,
+ * (`/v1/routing`, `/v1/consumers...`, `/v1/books...`, the order routes `/v1/consumers/{id}/orders...`
+ * and `/v1/trading/{id}`) and the ops views (`/v1/dlq`,
  * `/v1/telemetry`).
  *
  * {@linkcode handleRequest} routes one request and is what tests call without a socket;
@@ -22,6 +23,7 @@ import {
 import type { GatewayStatus } from "./gateway_status.ts";
 import { errorResponse, jsonResponse } from "./http_response.ts";
 import { DLQ_PATH, type OpsSources, routeOps, TELEMETRY_PATH } from "./ops_api.ts";
+import type { OrderControl } from "./order_control.ts";
 import { STREAM_PATH, type StreamServer } from "./stream_server.ts";
 
 export type { GatewayStatus } from "./gateway_status.ts";
@@ -40,6 +42,10 @@ export const ROUTES: readonly string[] = [
   "/v1/consumers",
   "/v1/consumers/{id}",
   "/v1/consumers/{id}/subscriptions",
+  "/v1/consumers/{id}/merged-subscriptions",
+  "/v1/consumers/{id}/orders",
+  "/v1/consumers/{id}/orders/cancel",
+  "/v1/trading/{id}",
   "/v1/books",
   "/v1/books/{provider}/{symbol}",
   DLQ_PATH,
@@ -56,6 +62,8 @@ export interface HandleRequestOptions {
   counters?: ControlCounters;
   /** The dead-letter queue and telemetry bus behind `/v1/dlq` and `/v1/telemetry`. */
   ops?: OpsSources;
+  /** The order plane behind the order and trading routes (absent: they answer 503). */
+  orders?: OrderControl;
 }
 
 /**
@@ -110,6 +118,7 @@ function route(
     stream: opts?.stream,
     bodyBytesMax: opts?.bodyBytesMax,
     counters: opts?.counters,
+    orders: opts?.orders,
   });
   if (control !== null) return control;
   return errorResponse(404, `no route ${path}, expected one of ${ROUTES.join(" ")}`);
@@ -133,6 +142,12 @@ export interface HttpServerOptions {
   metrics?: MetricsRegistry;
   /** The dead-letter queue and telemetry bus behind `/v1/dlq` and `/v1/telemetry`. */
   ops?: OpsSources;
+  /**
+   * The order plane behind the order and trading routes; pass the same object to the
+   * `StreamServer` (it registers `switchyard_order_commands_total` once, when built with
+   * `metrics`).
+   */
+  orders?: OrderControl;
   /** Called for a handler error (the client gets a 500). */
   onError?: (err: unknown) => void;
 }
@@ -161,6 +176,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpSer
     bodyBytesMax: opts.bodyBytesMax,
     counters,
     ops: opts.ops,
+    orders: opts.orders,
   };
   return new Promise((resolve, reject) => {
     try {

@@ -7,6 +7,9 @@
  * ```ts
  * const stream = new StreamServer({ consumers: registry, metrics });
  * const http = await startHttpServer({ host: "127.0.0.1", port: 8080, status, stream });
+ * // Orders (optional): one order plane shared by both surfaces.
+ * // const orders = new OrderControl({ desk, auth: new ConsumerAuth(config), metrics });
+ * // new StreamServer({ ..., orders }); startHttpServer({ ..., orders });
  * // ...
  * await http.shutdown(); // closes every WebSocket with 1001, then stops serving
  * ```
@@ -35,6 +38,7 @@ export {
 } from "./control_api.ts";
 export {
   applyCommand,
+  type ApplyCommandOptions,
   binaryFrameOutcome,
   clampMessage,
   COMMAND_CHARS_MAX_DEFAULT,
@@ -97,3 +101,46 @@ export {
   type TrafficCounters,
   zeroCounts,
 } from "./stream_stats.ts";
+export {
+  bearerToken,
+  constantTimeEqual,
+  ConsumerAuth,
+  type ConsumerAuthOptions,
+  type ConsumerAuthTokens,
+  SHA256_BYTES,
+  sha256Hex,
+  TOKEN_PARAM,
+  type TokenRole,
+  type TraderEntry,
+} from "./consumer_auth.ts";
+export {
+  ORDER_CODES,
+  type OrderCommandContext,
+  type OrderDesk,
+  type OrderOutcome,
+} from "./order_desk.ts";
+export {
+  httpStatusOfOrder,
+  ORDER_COMMAND_OUTCOMES,
+  ORDER_COMMAND_SURFACES,
+  type OrderCommandCounts,
+  type OrderCommandOutcome,
+  type OrderCommandSurface,
+  OrderControl,
+  type OrderControlOptions,
+  outcomeOfCode,
+} from "./order_control.ts";
+export {
+  applyOrderCommand,
+  type OrderCaller,
+  type OrderCommand,
+  type OrderCommandResult,
+  unauthorizedMessage,
+} from "./order_commands.ts";
+export {
+  type OrderApiContext,
+  ORDERS_LIMIT_DEFAULT,
+  ORDERS_LIMIT_MAX,
+  routeConsumerOrders,
+  routeTrading,
+} from "./order_api.ts";

@@ -33,12 +33,12 @@ const TRAFFIC_FAMILIES: readonly [keyof TrafficCounters, string, string][] = [
   [
     "unsupportedCommands",
     "switchyard_ws_unsupported_commands_total",
-    "Valid commands not supported yet (merged, orders, trading)",
+    "Valid commands not supported (merged without merging, orders without an order gateway)",
   ],
   [
     "refusedCommands",
     "switchyard_ws_refused_commands_total",
-    "Valid commands the routing table refused",
+    "Valid commands refused (routing table, order desk, missing trading credential)",
   ],
   ["acksSent", "switchyard_ws_acks_sent_total", "Acks sent"],
   ["framesSent", "switchyard_ws_frames_sent_total", "WebSocket frames sent (acks and events)"],

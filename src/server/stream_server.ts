@@ -1,5 +1,6 @@
 /**
- * StreamServer: the consumer WebSocket endpoint, `GET /v1/stream[?consumer=<id>][&exec_seq=<n>]`.
+ * StreamServer: the consumer WebSocket endpoint,
+ * `GET /v1/stream[?consumer=<id>][&exec_seq=<n>][&token=<t>]`.
  *
  * Each accepted connection gets a {@linkcode Consumer} in the registry under the requested id
  * (or a generated `ws-...` id, returned in the `x-switchyard-consumer-id` header of the 101
@@ -14,6 +15,13 @@
  * from the log but not delivered; the connection's first message is then an `exec_resume`
  * notice saying where delivery resumes and how many reports (if any) can no longer be replayed.
  *
+ * Trading (MISSION R-11, R-14): a connection that presents the trading token of its consumer id
+ * (`Authorization: Bearer <token>`, or `?token=` for clients that cannot set headers) is a
+ * *trader*: its `order_submit`, `order_cancel` and `trading` commands go to the order plane
+ * (`orders` option). A connection without a token is an ordinary market-data consumer (its order
+ * commands answer `unauthorized`). A token that does not authenticate the requested id is
+ * refused before the upgrade with 401, without saying whether the id or the token was wrong.
+ *
  * Shutdown closes every connection with 1001 "server shutting down" and waits, bounded, for
  * the sockets to finish closing; Deno's `server.shutdown()` runs after that.
  *
@@ -23,7 +31,9 @@
 import type { Consumer, ConsumerRegistry } from "../consumer/mod.ts";
 import { type ExecResumeMessage, isConsumerId } from "../schema/mod.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { bearerToken, TOKEN_PARAM } from "./consumer_auth.ts";
 import { errorResponse } from "./http_response.ts";
+import type { OrderControl } from "./order_control.ts";
 import { resolveStreamLimits, type StreamLimits } from "./stream_limits.ts";
 import { registerStreamMetrics } from "./stream_metrics.ts";
 import {
@@ -96,6 +106,11 @@ export interface StreamServerOptions {
    * exceptions are ignored.
    */
   onSlow?: (info: SlowConsumerInfo) => void;
+  /**
+   * The order plane (desk and trading tokens). Absent: order commands answer `not_supported`
+   * and every presented token is refused (401).
+   */
+  orders?: OrderControl;
 }
 
 /** Options of {@linkcode StreamServer.connect}. */
@@ -106,6 +121,11 @@ export interface ConnectOptions {
    * after the last report acknowledged under this id.
    */
   execSeq?: number;
+  /**
+   * The credential presented (bearer header or `?token=`); absent or null: none, the
+   * connection is a market-data consumer. Checked against the requested id's trading token.
+   */
+  token?: string | null;
 }
 
 /** An admitted connection. */
@@ -122,7 +142,7 @@ export interface ConnectAccepted<S extends SessionSocket> {
 export interface ConnectRefused {
   /** Refused. */
   ok: false;
-  /** HTTP status (400, 409, 426, 503). */
+  /** HTTP status (400, 401, 409, 426, 503). */
   status: number;
   /** Counted reason. */
   reason: RejectReason;
@@ -143,6 +163,7 @@ export class StreamServer {
   readonly #now: () => number;
   readonly #onDisconnect: ((info: DisconnectInfo) => void) | null;
   readonly #onSlow: ((info: SlowConsumerInfo) => void) | undefined;
+  readonly #orders: OrderControl | undefined;
   readonly #sessions = new Map<string, StreamSession>();
   readonly #totals: TrafficCounters = newTrafficCounters();
   readonly #rejected = zeroCounts(REJECT_REASONS);
@@ -168,6 +189,7 @@ export class StreamServer {
     this.#now = opts.now ?? Date.now;
     this.#onDisconnect = opts.onDisconnect ?? null;
     this.#onSlow = opts.onSlow;
+    this.#orders = opts.orders;
     if (opts.metrics !== undefined) registerStreamMetrics(opts.metrics, this);
   }
 
@@ -177,9 +199,10 @@ export class StreamServer {
   }
 
   /**
-   * Answers `GET /v1/stream`: refuses (426, 400, 409, 503, as JSON `{error}`) or upgrades.
+   * Answers `GET /v1/stream`: refuses (426, 400, 401, 409, 503, as JSON `{error}`) or upgrades.
    * Reads everything it needs from `req` before returning (Deno closes the request after).
-   * Query parameters: `consumer` (the id) and `exec_seq` (resume exec reports after it).
+   * Query parameters: `consumer` (the id), `exec_seq` (resume exec reports after it) and
+   * `token` (the trading token, when the `Authorization` header cannot be set; the header wins).
    */
   upgrade(req: Request): Response {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -207,13 +230,17 @@ export class StreamServer {
         return errorResponse(refused.status, refused.message);
       }
     }
+    const token = bearerToken(req.headers) ?? params.get(TOKEN_PARAM);
     let response: Response | null = null;
     const result = this.connect(requested, () => {
       const upgraded = Deno.upgradeWebSocket(req, { idleTimeout: this.#idleTimeoutS });
       response = upgraded.response;
       return upgraded.socket;
-    }, { execSeq });
-    if (!result.ok) return errorResponse(result.status, result.message);
+    }, { execSeq, token });
+    if (!result.ok) {
+      const headers = result.status === 401 ? { "www-authenticate": "Bearer" } : undefined;
+      return errorResponse(result.status, result.message, { headers });
+    }
     attachWebSocket(result.session, result.socket);
     const upgradeResponse = response as Response | null;
     if (upgradeResponse === null) throw new Error("stream server: upgrade gave no response");
@@ -262,6 +289,15 @@ export class StreamServer {
         `expected ?consumer= to be 1..64 of A-Z a-z 0-9 . _ : -, found "${
           String(id).slice(0, 80)
         }"`,
+      );
+    }
+    const token = opts?.token ?? null;
+    if (token !== null && !this.#authenticates(requestedId, token)) {
+      // One answer for a wrong token, an id without one, or no id: nothing to probe with.
+      return this.#refuse(
+        401,
+        "unauthorized",
+        "expected a trading token that authenticates the requested consumer id (?consumer=<id> with Authorization: Bearer <token> or &token=<token>), found a credential that does not",
       );
     }
     if (this.#sessions.has(id)) {
@@ -327,6 +363,8 @@ export class StreamServer {
       now: this.#now,
       execResume,
       onSlow: this.#onSlow,
+      orders: this.#orders,
+      trader: token !== null,
     });
     this.#sessions.set(id, session);
     this.#accepted++;
@@ -380,6 +418,15 @@ export class StreamServer {
     } catch {
       // A logging hook must not break the endpoint.
     }
+  }
+
+  /** True when `token` is the trading token of `requestedId` (a generated id has none). */
+  #authenticates(requestedId: string | null, token: string): boolean {
+    const auth = this.#orders?.auth;
+    if (auth === undefined) return false;
+    // Checked even without an id, so a refusal takes the same time either way.
+    const ok = auth.isTrader(requestedId ?? "", token);
+    return ok && requestedId !== null;
   }
 
   #refuse(status: number, reason: RejectReason, message: string): ConnectRefused {

@@ -20,6 +20,11 @@
  *   high-water mark for longer than `slowConsumerTimeoutMs` without a break, the connection is
  *   closed with 4008. Each pause is reported once, as it begins, to the `onSlow` option.
  *
+ * Order commands (`order_submit`, `order_cancel`, `trading`) go to the order plane given as
+ * `orders`, for this consumer id, as a trader when the connection presented the consumer's
+ * trading token (`trader`), otherwise answered `unauthorized`; without `orders` they answer
+ * `not_supported`.
+ *
  * Acks bypass the event queue: each is sent as its own frame as soon as its command has been
  * applied, so an ack may overtake events that were queued before the command. An
  * `exec_resume` notice (a connection opened with `?exec_seq=`) is queued before anything else,
@@ -41,6 +46,8 @@ import {
   mergedToWire,
 } from "../schema/mod.ts";
 import { binaryFrameOutcome, type CommandOutcome, handleCommandText } from "./command_handler.ts";
+import type { OrderCaller } from "./order_commands.ts";
+import type { OrderControl } from "./order_control.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
 import { resolveStreamLimits, type StreamLimits } from "./stream_limits.ts";
 import {
@@ -109,6 +116,10 @@ export interface StreamSessionOptions {
    * mark). Runs on the send path: must be cheap and must not throw (exceptions are ignored).
    */
   onSlow?: (info: SlowConsumerInfo) => void;
+  /** The order plane; absent: order and trading commands answer `not_supported`. */
+  orders?: OrderControl;
+  /** True when the connection presented this consumer's trading token. Default false. */
+  trader?: boolean;
 }
 
 /** One connected remote consumer. */
@@ -121,6 +132,8 @@ export class StreamSession {
   readonly connectedAtMs: number;
   /** Resolves once the socket reported its close (or the session gave up waiting). */
   readonly socketClosed: Promise<void>;
+  /** True when the connection authenticated with this consumer's trading token. */
+  readonly trader: boolean;
 
   readonly #socket: SessionSocket;
   readonly #limits: StreamLimits;
@@ -130,6 +143,7 @@ export class StreamSession {
   readonly #now: () => number;
   readonly #queue: OutboundQueue;
   readonly #onSlow: ((info: SlowConsumerInfo) => void) | null;
+  readonly #orders: OrderCaller | undefined;
 
   #state: SessionState = "connecting";
   #paused = false;
@@ -165,6 +179,13 @@ export class StreamSession {
     this.connectedAtMs = this.#now();
     this.#keptUpMs = this.connectedAtMs;
     this.#onSlow = opts.onSlow ?? null;
+    this.trader = opts.trader ?? false;
+    this.#orders = opts.orders === undefined ? undefined : {
+      control: opts.orders,
+      consumerId: this.id,
+      role: this.trader ? "owner" : "none",
+      surface: "ws",
+    };
     this.#queue = new OutboundQueue({
       batchMessagesMax: this.#limits.batchMessagesMax,
       batchCharsMax: this.#limits.batchCharsMax,
@@ -213,6 +234,7 @@ export class StreamSession {
     if (this.#state !== "open") return null;
     const outcome = handleCommandText(text, this.consumer, {
       textCharsMax: this.#limits.commandCharsMax,
+      orders: this.#orders,
     });
     this.#answer(outcome);
     return outcome;
@@ -312,6 +334,9 @@ export class StreamSession {
         break;
       case "applied":
         break;
+    }
+    if (outcome.orderOutcome !== undefined) {
+      this.#orders?.control.count("ws", outcome.orderOutcome);
     }
     // Acks go out even while paused: they are small and a client waits on them.
     if (!this.#send(encodeJson(controlToWire(outcome.ack)))) return;

@@ -32,6 +32,7 @@ export const REJECT_REASONS = [
   "connections_limit",
   "shutting_down",
   "registry_refused",
+  "unauthorized",
 ] as const;
 
 /**
@@ -42,7 +43,8 @@ export const REJECT_REASONS = [
  * - `conflict`: the id is connected or in use already (409);
  * - `connections_limit`: too many connections (503);
  * - `shutting_down`: the server is stopping (503);
- * - `registry_refused`: the consumer registry or routing table refused the consumer (503).
+ * - `registry_refused`: the consumer registry or routing table refused the consumer (503);
+ * - `unauthorized`: a token was presented that is not the requested id's trading token (401).
  */
 export type RejectReason = typeof REJECT_REASONS[number];
 
@@ -52,9 +54,9 @@ export interface TrafficCounters {
   commands: number;
   /** Commands refused as unreadable or invalid (bad JSON, schema, binary, too large). */
   badCommands: number;
-  /** Valid commands this version does not implement (merged, orders, trading). */
+  /** Valid commands not implemented here (merged without merging, orders without a desk). */
   unsupportedCommands: number;
-  /** Valid commands the routing table refused. */
+  /** Valid commands refused (routing table, order desk, missing trading credential). */
   refusedCommands: number;
   /** Acks sent. */
   acksSent: number;

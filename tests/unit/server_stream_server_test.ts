@@ -113,6 +113,7 @@ Deno.test("stream server: admission by consumer id", async (t) => {
       connections_limit: 1,
       shutting_down: 0,
       registry_refused: 0,
+      unauthorized: 0,
     });
   });
   await server.close({ timeoutMs: 10 });

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { claimSchemaVersion, inTransaction, openDurableDatabase } from "../storage/mod.ts";
 import type { ExecReportData, ExecState } from "../schema/exec_report.ts";
 import type { OrderType } from "../schema/order_request.ts";
 import type { Side } from "../schema/event_kind.ts";
@@ -36,8 +37,8 @@ export const READ_ENTRIES_MAX = 4096;
 /** The database path of a log that lives in memory. */
 export const MEMORY_PATH = ":memory:";
 
-/** Schema version stored in `PRAGMA user_version`. */
-const SCHEMA_VERSION = 1;
+/** This component's tables and their schema version (see `src/storage`). */
+const SCHEMA = { name: "exec_report_log", version: 1 };
 
 /** Options of {@linkcode ExecReportLog}. */
 export interface ExecReportLogOptions {
@@ -47,6 +48,12 @@ export interface ExecReportLogOptions {
   replayEntriesMax?: number;
   /** `normal` (default) or `full` (sync on every commit). */
   synchronous?: "normal" | "full";
+  /**
+   * An open database to share (e.g. with the intent journal, so that a journal change and the
+   * report it produces commit in one transaction). The log neither configures nor closes it;
+   * `path` and `synchronous` are then ignored.
+   */
+  database?: DatabaseSync;
 }
 
 /** Where one consumer stands in the log. */
@@ -90,20 +97,22 @@ export class ExecReportLog {
   /** Acknowledged entries kept per consumer. */
   readonly replayEntriesMax: number;
   readonly #synchronous: "normal" | "full";
+  readonly #shared: DatabaseSync | null;
   #db: DatabaseSync | null = null;
   #st: Statements | null = null;
   #closed = false;
 
   /** Opens (creating if needed) the log; a `:memory:` log opens on first write. */
   constructor(opts?: ExecReportLogOptions) {
-    this.path = opts?.path ?? MEMORY_PATH;
+    this.path = opts?.database !== undefined ? "(shared database)" : opts?.path ?? MEMORY_PATH;
     const replay = opts?.replayEntriesMax ?? REPLAY_ENTRIES_MAX_DEFAULT;
     if (!Number.isInteger(replay) || replay < 0) {
       throw new RangeError(`expected an integer replayEntriesMax >= 0, found ${replay}`);
     }
     this.replayEntriesMax = replay;
     this.#synchronous = opts?.synchronous ?? "normal";
-    if (this.path !== MEMORY_PATH) this.#open();
+    this.#shared = opts?.database ?? null;
+    if (this.path !== MEMORY_PATH || this.#shared !== null) this.#open();
   }
 
   /** True once closed. */
@@ -222,7 +231,7 @@ export class ExecReportLog {
     this.#st = null;
     const db = this.#db;
     this.#db = null;
-    if (db !== null) db.close();
+    if (db !== null && db !== this.#shared) db.close();
   }
 
   /** The prepared statements; null for a `:memory:` log never written (it holds nothing). */
@@ -235,18 +244,9 @@ export class ExecReportLog {
   }
 
   #open(): void {
-    const db = new DatabaseSync(this.path);
+    const db = this.#shared ?? openDurableDatabase(this.path, { synchronous: this.#synchronous });
     try {
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec(`PRAGMA synchronous = ${this.#synchronous === "full" ? "FULL" : "NORMAL"}`);
-      db.exec("PRAGMA busy_timeout = 1000");
-      const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
-        .user_version;
-      if (version !== 0 && version !== SCHEMA_VERSION) {
-        throw new Error(
-          `exec report log "${this.path}": expected schema version ${SCHEMA_VERSION}, found ${version}`,
-        );
-      }
+      claimSchemaVersion(db, SCHEMA, `exec report log "${this.path}"`);
       db.exec(`
         CREATE TABLE IF NOT EXISTS exec_report_cursor (
           consumer_id TEXT PRIMARY KEY,
@@ -259,7 +259,6 @@ export class ExecReportLog {
           report TEXT NOT NULL,
           PRIMARY KEY (consumer_id, seq)
         ) WITHOUT ROWID;
-        PRAGMA user_version = ${SCHEMA_VERSION};
       `);
       this.#st = {
         nextSeq: db.prepare(
@@ -288,23 +287,14 @@ export class ExecReportLog {
         count: db.prepare("SELECT count(*) AS n FROM exec_report_entry WHERE consumer_id = ?"),
       };
     } catch (err) {
-      db.close();
+      if (db !== this.#shared) db.close();
       throw err;
     }
     this.#db = db;
   }
 
   #transaction<T>(body: () => T): T {
-    const db = this.#db!;
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = body();
-      db.exec("COMMIT");
-      return result;
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
+    return inTransaction(this.#db!, body);
   }
 }
 

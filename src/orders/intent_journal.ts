@@ -22,7 +22,8 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { claimSchemaVersion, inTransaction, openDurableDatabase } from "../storage/mod.ts";
 import type { ExecState } from "../schema/exec_report.ts";
 import type { OrderType, TimeInForce } from "../schema/order_request.ts";
 import type { Side } from "../schema/event_kind.ts";
@@ -34,8 +35,8 @@ export const JOURNAL_MEMORY_PATH = ":memory:";
 /** Most rows one {@linkcode IntentJournal.list} returns. */
 export const JOURNAL_LIST_ROWS_MAX = 1000;
 
-/** Schema version stored in `PRAGMA user_version`. */
-const SCHEMA_VERSION = 1;
+/** This component's tables and their schema version (see `src/storage`). */
+const SCHEMA = { name: "intent_journal", version: 1 };
 
 /**
  * State of an intent. `PENDING`: journaled, the exchange has not answered (yet). `SENT`: the
@@ -136,6 +137,12 @@ export interface IntentJournalOptions {
   path?: string;
   /** `normal` (default) or `full` (sync on every commit). */
   synchronous?: "normal" | "full";
+  /**
+   * An open database to share (with the execution-report log, so that an intent's change and
+   * the report it produces commit in one transaction). The journal neither configures nor
+   * closes it; `path` and `synchronous` are then ignored.
+   */
+  database?: DatabaseSync;
 }
 
 interface Statements {
@@ -177,16 +184,21 @@ export class IntentJournal {
   /** The database path. */
   readonly path: string;
   #db: DatabaseSync | null;
+  readonly #shared: boolean;
   #st: Statements;
 
   /** Opens (creating if needed) the journal. Throws on an unknown schema version. */
   constructor(opts?: IntentJournalOptions) {
-    this.path = opts?.path ?? JOURNAL_MEMORY_PATH;
-    const db = new DatabaseSync(this.path);
+    this.path = opts?.database !== undefined
+      ? "(shared database)"
+      : opts?.path ?? JOURNAL_MEMORY_PATH;
+    this.#shared = opts?.database !== undefined;
+    const db = opts?.database ??
+      openDurableDatabase(this.path, { synchronous: opts?.synchronous ?? "normal" });
     try {
-      this.#st = openSchema(db, opts?.synchronous ?? "normal", this.path);
+      this.#st = openSchema(db, this.path);
     } catch (err) {
-      db.close();
+      if (!this.#shared) db.close();
       throw err;
     }
     this.#db = db;
@@ -348,24 +360,14 @@ export class IntentJournal {
    * Nested calls join the outer transaction.
    */
   transaction<T>(body: () => T): T {
-    const db = this.#database();
-    if (db.isTransaction) return body();
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = body();
-      db.exec("COMMIT");
-      return result;
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
+    return inTransaction(this.#database(), body);
   }
 
   /** Closes the database (idempotent); any later use throws. */
   close(): void {
     const db = this.#db;
     this.#db = null;
-    if (db !== null) db.close();
+    if (db !== null && !this.#shared) db.close();
   }
 
   #database(): DatabaseSync {
@@ -381,17 +383,8 @@ export class IntentJournal {
   }
 }
 
-function openSchema(db: DatabaseSync, synchronous: "normal" | "full", path: string): Statements {
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
-  db.exec("PRAGMA busy_timeout = 1000");
-  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
-    .user_version;
-  if (version !== 0 && version !== SCHEMA_VERSION) {
-    throw new Error(
-      `intent journal "${path}": expected schema version ${SCHEMA_VERSION}, found ${version}`,
-    );
-  }
+function openSchema(db: DatabaseSync, path: string): Statements {
+  claimSchemaVersion(db, SCHEMA, `intent journal "${path}"`);
   db.exec(`
     CREATE TABLE IF NOT EXISTS intents (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -432,7 +425,6 @@ function openSchema(db: DatabaseSync, synchronous: "normal" | "full", path: stri
       enabled INTEGER NOT NULL,
       updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
-    PRAGMA user_version = ${SCHEMA_VERSION};
   `);
   return {
     insert: db.prepare(

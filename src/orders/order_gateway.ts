@@ -20,9 +20,10 @@
  * - **Reports.** Lossless, in order, never duplicated: fills are de-duplicated by (provider,
  *   venue client id, exchange trade id) and by cumulative-quantity monotonicity; states never go
  *   backwards; a consumer always sees ACK first; missed fills are synthesized from the
- *   exchange's cumulative quantity (see `exec_update_plan.ts`). Each report is journaled, then
- *   delivered in the same synchronous turn. The crash window between the two is not covered: a
- *   process killed exactly there loses that report (it never double counts).
+ *   exchange's cumulative quantity (see `exec_update_plan.ts`). A journal change and the reports
+ *   it produces are delivered inside one journal transaction: when `deliver` appends to an
+ *   execution-report log sharing the journal's database (`src/storage`; the gateway wires it
+ *   so), a crash keeps both or neither, and reconciliation re-derives what was rolled back.
  * - **Pools.** A submitted request is released exactly once: at the exchange's answer (accept,
  *   reject, timeout, lost connection) or at once on a local refusal. Each report is acquired,
  *   delivered (the receiver copies it) and released before the next.
@@ -692,7 +693,10 @@ export class OrderGateway {
     }
     if (plan.change === null) return;
     const change = { ...plan.change, updatedMs: this.#clock() };
-    const updated = this.#journal.transaction(() => {
+    // One transaction for the change and its reports: when `deliver` appends to an
+    // execution-report log on the same database (the gateway's wiring), a crash leaves both
+    // or neither, so a report is never lost behind a journal that already moved on.
+    this.#journal.transaction(() => {
       if (fill !== null) {
         this.#journal.recordFill(provider, fill.tradeId, {
           venueClientId: fill.venueClientId,
@@ -701,12 +705,12 @@ export class OrderGateway {
           tsMs: fill.exchangeTsMs,
         });
       }
-      return this.#journal.applyState(row.id, change);
+      const updated = this.#journal.applyState(row.id, change);
+      for (const report of plan.reports) {
+        if (report.state === "REJECTED") this.#stats.rejected++;
+        this.#emit(updated, report);
+      }
     });
-    for (const report of plan.reports) {
-      if (report.state === "REJECTED") this.#stats.rejected++;
-      this.#emit(updated, report);
-    }
   }
 
   async #reconcileOnce(provider: string): Promise<void> {
@@ -779,26 +783,28 @@ export class OrderGateway {
   }
 
   #rejectIntent(row: IntentRow, code: string, text: string): void {
-    const updated = this.#journal.applyState(row.id, {
-      state: "REJECTED",
-      reasonCode: code,
-      reasonText: text,
-      updatedMs: this.#clock(),
-    });
-    this.#stats.rejected++;
-    this.#emit(updated, {
-      state: "REJECTED",
-      cumQty: updated.cumQty,
-      cumQuote: updated.cumQuote,
-      lastQty: "",
-      lastPx: "",
-      fee: "",
-      feeAsset: "",
-      exchangeTradeId: "",
-      reasonCode: code,
-      reasonText: text,
-      exchangeTsMs: 0,
-      synthesized: false,
+    this.#journal.transaction(() => {
+      const updated = this.#journal.applyState(row.id, {
+        state: "REJECTED",
+        reasonCode: code,
+        reasonText: text,
+        updatedMs: this.#clock(),
+      });
+      this.#stats.rejected++;
+      this.#emit(updated, {
+        state: "REJECTED",
+        cumQty: updated.cumQty,
+        cumQuote: updated.cumQuote,
+        lastQty: "",
+        lastPx: "",
+        fee: "",
+        feeAsset: "",
+        exchangeTradeId: "",
+        reasonCode: code,
+        reasonText: text,
+        exchangeTsMs: 0,
+        synthesized: false,
+      });
     });
   }
 

@@ -177,9 +177,13 @@ Deno.test("intent journal refuses a database with another schema version", () =>
   try {
     const path = join(dir, "orders.db");
     const raw = new DatabaseSync(path);
-    raw.exec("PRAGMA user_version = 7");
+    raw.exec("CREATE TABLE schema_component (name TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+    raw.exec("INSERT INTO schema_component VALUES ('intent_journal', 7)");
     raw.close();
-    assert.throws(() => new IntentJournal({ path }), /expected schema version 1, found 7/);
+    assert.throws(
+      () => new IntentJournal({ path }),
+      /expected schema version 1 of intent_journal, found 7/,
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -22,16 +22,23 @@
  * - Under `timeScale`/`klineBarScale` kline bars are shorter than their name (test use).
  * - REST weight is one bucket for every client (all of them are 127.0.0.1); the first request
  *   during a 429 back-off is banned with 418 (`requestsAfter429Max` tolerates more).
+ * - The order side (`orders/`: signed `/api/v3/order`, `/api/v3/openOrders`, the WebSocket API
+ *   at `/ws-api/v3` with user-data subscriptions) matches against the generated book through
+ *   the shared engine; public trades fill resting orders they cross. In replay mode the book
+ *   is empty (orders rest until filled by `/_sim/orders/fill`).
  *
  * @module
  */
 
 import {
   DEFAULT_SYMBOL_SPECS,
+  type MarketEvent,
   MarketGenerator,
   MarketPacer,
   type SymbolSpec,
+  type TradeEvent,
 } from "../market/mod.ts";
+import { formatAtomsMinimal, MarketBookSource, type SimBookSource } from "../order_engine/mod.ts";
 import { handleAdminRequest } from "./admin_api.ts";
 import { encodeExchangeInfo, type ExchangeSymbol, exchangeSymbolOf } from "./exchange_info.ts";
 import { BinanceSimFaults } from "./fault_controller.ts";
@@ -55,6 +62,14 @@ import { parseStreamName } from "./stream_name.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { TcpFront } from "./tcp_front.ts";
 import { WeightLimiter } from "./weight_limiter.ts";
+import {
+  type BinanceSimInstrument,
+  BinanceSimOrders,
+  handleOrdersAdminRequest,
+  handleRestOrderRequest,
+  REST_ORDER_PATHS,
+  WsApiSession,
+} from "./orders/mod.ts";
 import { type ConnectionInfo, type ConnectionSettings, WsConnection } from "./ws_connection.ts";
 
 /** Handle of a timer (setTimeout / setInterval). */
@@ -135,6 +150,14 @@ export class BinanceSim {
   readonly market: MarketGenerator | null;
   /** Served symbols, upper case. */
   readonly symbols: readonly string[];
+  /** The order side: engine, faults (`orders.faults`), admin knobs (`fill`, `expire`, `stats`). */
+  readonly orders: BinanceSimOrders;
+  /** `ws://127.0.0.1:<port>/ws-api/v3`: the WebSocket API (orders and user data). */
+  readonly wsApiUrl: string;
+  readonly #wsApiSessions = new Map<number, WsApiSession>();
+  /** Public trades of the current generation batch, handed to the order side after it. */
+  readonly #batchTrades: TradeEvent[] = [];
+  readonly #marketSink: (event: MarketEvent) => void;
   readonly #options: ResolvedBinanceSimOptions;
   readonly #hub: StreamHub;
   readonly #feed: BinanceMarketFeed | null;
@@ -197,6 +220,11 @@ export class BinanceSim {
       this.#exchangeSymbols = new Map(inferred.map((s) => [s.symbol, s]));
     }
     this.symbols = [...this.#exchangeSymbols.keys()];
+    this.#marketSink = (event) => {
+      this.#feed!.onEvent(event);
+      if (event.kind === "trade") this.#batchTrades.push(event);
+    };
+    this.orders = this.#createOrders(options);
     this.#limiter = new WeightLimiter({
       limit: options.weightLimit,
       windowMs: options.weightWindowMs,
@@ -241,6 +269,7 @@ export class BinanceSim {
     const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
     this.restUrl = `http://${host}:${this.port}`;
     this.wsUrl = `ws://${host}:${this.port}`;
+    this.wsApiUrl = `${this.wsUrl}/ws-api/v3`;
     if (this.#feed !== null) this.#scheduler = setInterval(() => this.#tick(), options.tickMs);
   }
 
@@ -326,6 +355,8 @@ export class BinanceSim {
   async #shutdown(): Promise<void> {
     if (this.#scheduler !== undefined) clearInterval(this.#scheduler);
     for (const session of this.#sessions) session.stop();
+    for (const session of this.#wsApiSessions.values()) session.close();
+    this.orders.close();
     for (const sleep of this.#sleeps) {
       clearTimeout(sleep.timer);
       sleep.resolve();
@@ -349,8 +380,9 @@ export class BinanceSim {
     if (this.#paused) {
       pacer.record(due);
     } else if (due > 0) {
-      pacer.record(this.market!.generate(due, this.#options.clock(), feed.onEvent));
+      pacer.record(this.market!.generate(due, this.#options.clock(), this.#marketSink));
       feed.endBatch();
+      this.#tradesToOrders();
     }
     feed.onTick(monotonicMs);
   }
@@ -361,6 +393,9 @@ export class BinanceSim {
     const url = new URL(request.url);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.#upgrade(request, url, remotePort);
+    }
+    if (url.pathname.startsWith("/_sim/orders/")) {
+      return await handleOrdersAdminRequest(request, this.orders);
     }
     if (url.pathname.startsWith("/_sim/")) {
       return await handleAdminRequest(request, {
@@ -373,7 +408,16 @@ export class BinanceSim {
       });
     }
     this.#restRequests++;
+    if (REST_ORDER_PATHS.has(url.pathname)) {
+      return await handleRestOrderRequest(request, {
+        orders: this.orders,
+        limiter: this.#limiter,
+        clock: this.#options.clock,
+        sleep: (ms) => this.#sleep(ms),
+      });
+    }
     const response = await handleRestRequest(request, {
+      serverTime: () => this.orders.serverTimeMs(),
       clock: this.#options.clock,
       limiter: this.#limiter,
       hasSymbol: (symbol) => this.#exchangeSymbols.has(symbol),
@@ -388,6 +432,7 @@ export class BinanceSim {
   }
 
   #upgrade(request: Request, url: URL, remotePort: number): Response {
+    if (url.pathname === "/ws-api/v3") return this.#upgradeWsApi(request, url, remotePort);
     const target = parseStreamPath(url, this.#options.streamsMax);
     if (typeof target === "string") {
       return new Response(JSON.stringify({ code: 2, msg: `Invalid request: ${target}` }), {
@@ -418,6 +463,78 @@ export class BinanceSim {
     });
     this.#connections.set(id, connection);
     return response;
+  }
+
+  #upgradeWsApi(request: Request, url: URL, remotePort: number): Response {
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      idleTimeout: (2 * this.#options.pingIntervalMs) / 1000,
+    });
+    const id = this.#nextConnectionId++;
+    const session = new WsApiSession({
+      id,
+      socket,
+      orders: this.orders,
+      returnRateLimits: url.searchParams.get("returnRateLimits") !== "false",
+      dropTcp: () => this.#front.drop(remotePort),
+      onClosed: (s) => {
+        if (this.#wsApiSessions.get(s.id) === s) this.#wsApiSessions.delete(s.id);
+      },
+    });
+    this.#wsApiSessions.set(id, session);
+    return response;
+  }
+
+  #createOrders(options: ResolvedBinanceSimOptions): BinanceSimOrders {
+    const instruments: BinanceSimInstrument[] = [...this.#exchangeSymbols.values()].map((s) => ({
+      exchange: s.symbol,
+      base: s.baseAsset,
+      quote: s.quoteAsset,
+      tickSize: s.tickSize,
+      minPrice: s.minPrice,
+      maxPrice: s.maxPrice,
+      stepSize: s.stepSize,
+      minQty: s.minQty,
+      maxQty: s.maxQty,
+      minNotional: s.minNotional,
+    }));
+    let balances = options.orderBalances;
+    if (balances === null) {
+      balances = {};
+      for (const s of instruments) {
+        balances[s.base] ??= "1000";
+        balances[s.quote] = "10000000";
+      }
+    }
+    const book: SimBookSource = this.market === null
+      ? { levels: () => [] }
+      : new MarketBookSource(this.market);
+    return new BinanceSimOrders({
+      accounts: options.accounts,
+      instruments,
+      book,
+      clock: options.clock,
+      initialBalances: balances,
+      dropWsApi: (abrupt) => {
+        const sessions = [...this.#wsApiSessions.values()];
+        for (const session of sessions) session.close(abrupt);
+        return sessions.length;
+      },
+    });
+  }
+
+  /** Public trades of the batch fill resting orders they cross (after the batch: books settled). */
+  #tradesToOrders(): void {
+    if (this.#batchTrades.length === 0) return;
+    const market = this.market!;
+    for (const trade of this.#batchTrades) {
+      const symbol = market.symbols[trade.symbolIndex];
+      this.orders.onMarketTrade(
+        symbol.base + symbol.quote,
+        formatAtomsMinimal(BigInt(trade.tick) * BigInt(symbol.tickAtoms)),
+        formatAtomsMinimal(BigInt(trade.qtySteps) * BigInt(symbol.stepAtoms)),
+      );
+    }
+    this.#batchTrades.length = 0;
   }
 
   #onOpen(connection: WsConnection): void {

@@ -23,3 +23,14 @@ export {
   type RecordedResponse,
   type WsRecording,
 } from "./recording.ts";
+export {
+  BINANCE_SIM_CREDENTIALS,
+  BinanceApiError,
+  type BinanceOrderFaultCommand,
+  BinanceOrderFaultError,
+  type BinanceSimAccount,
+  BinanceSimOrderFaults,
+  BinanceSimOrders,
+  type BinanceSimOrderStats,
+  type BinanceUnknownStatusMode,
+} from "./orders/mod.ts";

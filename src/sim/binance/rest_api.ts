@@ -20,6 +20,8 @@ export interface RestContext {
   readonly exchangeInfo: (symbols: readonly string[] | null) => string;
   /** Depth body (`{"lastUpdateId","bids","asks"}` JSON) for a known symbol. */
   readonly depth: (symbol: string, limit: number) => Promise<string>;
+  /** Server time of `/api/v3/time` (the order side's skewable clock; default `clock`). */
+  readonly serverTime?: () => number;
 }
 
 const JSON_TYPE = "application/json;charset=UTF-8";
@@ -91,7 +93,10 @@ interface Route {
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ["/api/v3/ping", { weight: () => 1, handle: () => "{}" }],
-  ["/api/v3/time", { weight: () => 1, handle: (_p, ctx) => `{"serverTime":${ctx.clock()}}` }],
+  ["/api/v3/time", {
+    weight: () => 1,
+    handle: (_p, ctx) => `{"serverTime":${(ctx.serverTime ?? ctx.clock)()}}`,
+  }],
   ["/api/v3/exchangeInfo", { weight: () => 20, handle: handleExchangeInfo }],
   ["/api/v3/depth", { weight: depthWeight, handle: handleDepth }],
 ]);

@@ -7,6 +7,7 @@
  */
 
 import type { SymbolSpec } from "../market/mod.ts";
+import { BINANCE_SIM_CREDENTIALS, type BinanceSimAccount } from "./orders/request_auth.ts";
 
 /** Replay of a recorded session instead of the generated market. */
 export interface BinanceReplayOptions {
@@ -88,6 +89,13 @@ export interface BinanceSimOptions {
   readonly clock?: () => number;
   /** Replay recordings instead of generating a market. */
   readonly replay?: BinanceReplayOptions;
+  /** API key pairs the order side accepts (default: one, `BINANCE_SIM_CREDENTIALS`). */
+  readonly accounts?: readonly BinanceSimAccount[];
+  /**
+   * Starting balances of every account, per asset (default: 1000 of every base asset and
+   * 10 000 000 of every quote asset).
+   */
+  readonly orderBalances?: Record<string, string>;
 }
 
 /** Options with every default filled in. */
@@ -124,6 +132,9 @@ export interface ResolvedBinanceSimOptions {
   readonly sendBufferBytesMax: number;
   readonly clock: () => number;
   readonly replay: Required<BinanceReplayOptions> | null;
+  readonly accounts: readonly BinanceSimAccount[];
+  /** null: the default (see {@link BinanceSimOptions.orderBalances}). */
+  readonly orderBalances: Record<string, string> | null;
 }
 
 /**
@@ -197,6 +208,8 @@ export function resolveBinanceSimOptions(
     sendBufferBytesMax: count("sendBufferBytesMax", 64 * 1024 * 1024, 1024, 2 ** 40),
     clock: options.clock ?? Date.now,
     replay,
+    accounts: options.accounts ?? [BINANCE_SIM_CREDENTIALS],
+    orderBalances: options.orderBalances ?? null,
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * The OKX public market-data simulator: one loopback port serving `/ws/v5/public` (trades,
  * books, tickers), `/ws/v5/business` (candle1m) and the REST endpoints
- * `GET /api/v5/public/instruments` and `GET /api/v5/market/books`, driven by the shared seeded
- * market generator (same seed semantics as the Binance simulator; `priceOffsetBps` shifts
- * prices a little so the venues differ).
+ * `GET /api/v5/public/instruments` and `GET /api/v5/market/books`, plus the order side
+ * (`/ws/v5/private` login/orders/trading ops, signed `/api/v5/trade/*` REST and `/_sim/orders/*`
+ * admin; see `orders/okx_order_side.ts`), driven by the shared seeded market generator (same
+ * seed semantics as the Binance simulator; `priceOffsetBps` shifts prices a little so the venues
+ * differ).
  *
  * Where it knowingly differs from the venue (protocol notes §1-§3, §7, §8):
  * - Only `trades`, `books`, `tickers` (public) and `candle1m` (business) are served; other
- *   channels get 60018. There is no `/ws/v5/private`, no login, no 480/hour op limit, no
- *   64008 upgrade notice, no books5/bbo-tbt and no "no-snapshot" mode.
+ *   channels get 60018. There is no 480/hour op limit, no 64008 upgrade notice, no books5/bbo-tbt and no "no-snapshot" mode.
  * - A subscribe/unsubscribe request with one bad arg is rejected as a whole (one error event).
  * - `tickers` 24 h statistics cover the time since start; `sodUtc0`/`sodUtc8` = `open24h`.
  * - `numOrders` is a function of the level size; REST `sz` above 400 is capped at 400.
@@ -18,11 +19,15 @@
 
 import {
   DEFAULT_SYMBOL_SPECS,
+  type MarketEvent,
   MarketGenerator,
   MarketPacer,
   type SymbolSpec,
 } from "../market/mod.ts";
 import { TcpFront } from "../binance/tcp_front.ts";
+import { formatAtomsMinimal } from "../order_engine/mod.ts";
+import { OkxOrderSide, type OkxSimInstrumentInfo } from "./orders/okx_order_side.ts";
+import { OKX_SIM_CREDENTIALS, type OkxSimAccount } from "./orders/okx_sim_auth.ts";
 import { OkxConnection, type OkxConnectionInfo, type OkxEndpoint } from "./okx_connection.ts";
 import { OkxSimFaults } from "./okx_faults.ts";
 import {
@@ -68,6 +73,12 @@ export interface OkxSimOptions {
   readonly checksumMode?: ChecksumMode;
   /** Wall clock for timestamps (default `Date.now`). */
   readonly clock?: () => number;
+  /** Accounts of the private side (default: one, {@link OKX_SIM_CREDENTIALS}). */
+  readonly accounts?: readonly OkxSimAccount[];
+  /** Starting balances of every account (default: 1 000 000 per quote, 1 000 per base asset). */
+  readonly orderBalances?: Record<string, string>;
+  /** Fee rate of simulated fills (default 0.001). */
+  readonly feeRate?: string;
 }
 
 /** Counters of a running simulator. */
@@ -131,6 +142,10 @@ export class OkxSim {
   readonly market: MarketGenerator;
   /** Served instrument ids. */
   readonly instIds: readonly string[];
+  /** `ws://host:port/ws/v5/private` (login, orders channel, trading ops). */
+  readonly privateWsUrl: string;
+  /** The order side: matching engine, private sessions, admin knobs and faults. */
+  readonly orders: OkxOrderSide;
   readonly #feed: OkxMarketFeed;
   readonly #pacer: MarketPacer;
   readonly #clock: () => number;
@@ -169,6 +184,14 @@ export class OkxSim {
       clock: this.#clock,
     }, seed);
     this.instIds = this.#feed.instIds;
+    this.orders = new OkxOrderSide({
+      market: this.market,
+      instruments: this.instIds.map((instId) => this.#instrumentInfo(instId)),
+      accounts: options.accounts ?? [OKX_SIM_CREDENTIALS],
+      clock: this.#clock,
+      initialBalances: options.orderBalances,
+      feeRate: options.feeRate,
+    });
     this.#pacer = new MarketPacer(
       { eventsPerSecond: options.eventsPerSecond ?? 1000 },
       performance.now(),
@@ -191,6 +214,7 @@ export class OkxSim {
     this.restUrl = `http://${host}:${this.port}`;
     this.wsUrl = `ws://${host}:${this.port}/ws/v5/public`;
     this.businessWsUrl = `ws://${host}:${this.port}/ws/v5/business`;
+    this.privateWsUrl = `ws://${host}:${this.port}/ws/v5/private`;
     this.#scheduler = setInterval(
       () => this.#tick(),
       positive("tickMs", options.tickMs ?? 10),
@@ -237,6 +261,11 @@ export class OkxSim {
     this.#paused = true;
   }
 
+  /** Changes the generated event rate (0 pauses the market), as the other simulators allow. */
+  setRate(eventsPerSecond: number): void {
+    this.#pacer.setRate(eventsPerSecond, performance.now());
+  }
+
   /** Restarts generation without a burst for the paused time. */
   resume(): void {
     if (this.#paused) this.#pacer.record(this.#pacer.due(performance.now()));
@@ -252,11 +281,16 @@ export class OkxSim {
   async #shutdown(): Promise<void> {
     clearInterval(this.#scheduler);
     for (const c of this.#connections.values()) c.close(1001, "simulator shutting down");
+    this.orders.closeAll();
     const deadline = performance.now() + 1000;
-    while (this.#connections.size > 0 && performance.now() < deadline) {
+    while (
+      (this.#connections.size > 0 || this.orders.connectionCount > 0) &&
+      performance.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     for (const c of this.#connections.values()) c.drop();
+    this.orders.dropAll();
     await this.#front.close();
     await this.#server.shutdown();
   }
@@ -266,19 +300,46 @@ export class OkxSim {
     if (this.#paused) {
       this.#pacer.record(due);
     } else if (due > 0) {
-      this.#pacer.record(this.market.generate(due, this.#clock(), this.#feed.onEvent));
+      this.#pacer.record(this.market.generate(due, this.#clock(), this.#sink));
       this.#feed.endBatch();
     }
     this.#feed.onTick(this.#clock());
     for (const c of this.#connections.values()) {
       if (c.checkIdle(this.#idleTimeoutMs)) this.#idleCloses++;
     }
+    this.#idleCloses += this.orders.checkIdle(this.#idleTimeoutMs);
   }
 
-  #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
+  /** Generator sink: the public feed, and public trades into the order engine (maker fills). */
+  readonly #sink = (event: MarketEvent): void => {
+    this.#feed.onEvent(event);
+    if (event.kind !== "trade") return;
+    const symbol = this.market.symbols[event.symbolIndex];
+    this.orders.onMarketTrade(
+      symbol.canonical,
+      formatAtomsMinimal(BigInt(event.tick) * BigInt(symbol.tickAtoms)),
+      formatAtomsMinimal(BigInt(event.qtySteps) * BigInt(symbol.stepAtoms)),
+    );
+  };
+
+  #handle(
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Response | Promise<Response> {
     const remotePort = info.remoteAddr.port;
     const url = new URL(request.url);
-    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    if (upgrade && url.pathname === "/ws/v5/private") {
+      const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+      this.#connectionsOpened++;
+      this.orders.accept(socket, () => this.#front.drop(remotePort));
+      return response;
+    }
+    if (!upgrade && this.orders.servesPath(url.pathname)) {
+      this.#restRequests++;
+      return this.orders.handleHttp(request, url);
+    }
+    if (upgrade) {
       const endpoint: OkxEndpoint | null = url.pathname === "/ws/v5/public"
         ? "public"
         : url.pathname === "/ws/v5/business"
@@ -323,10 +384,11 @@ export class OkxSim {
     const list = instType !== "SPOT" ? [] : this.instIds.filter((i) => only === null || i === only);
     const data = list.map((instId) => {
       const symbol = this.#feed.symbolOf(instId);
+      const info = this.#instrumentInfo(instId);
       return {
         instType: "SPOT",
         instId,
-        instIdCode: 10_001 + symbol.index,
+        instIdCode: info.instIdCode,
         uly: "",
         instFamily: "",
         baseCcy: symbol.base,
@@ -340,9 +402,9 @@ export class OkxSim {
         listTime: "1606468572000",
         expTime: "",
         lever: "",
-        tickSz: symbol.spec.tickSize,
-        lotSz: symbol.spec.stepSize,
-        minSz: symbol.spec.stepSize,
+        tickSz: info.tickSz,
+        lotSz: info.lotSz,
+        minSz: info.minSz,
         ctType: "",
         alias: "",
         state: "live",
@@ -351,6 +413,20 @@ export class OkxSim {
       };
     });
     return okxJson(200, "0", "", data);
+  }
+
+  /** What the instruments endpoint publishes for `instId` (the order side uses the same). */
+  #instrumentInfo(instId: string): OkxSimInstrumentInfo {
+    const symbol = this.#feed.symbolOf(instId);
+    return {
+      instId,
+      instIdCode: 10_001 + symbol.index,
+      baseCcy: symbol.base,
+      quoteCcy: symbol.quote,
+      tickSz: symbol.spec.tickSize,
+      lotSz: symbol.spec.stepSize,
+      minSz: symbol.spec.stepSize,
+    };
   }
 
   #books(url: URL): Response {

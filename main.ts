@@ -6,13 +6,26 @@
 
 import { ConfigError, HELP_TEXT, loadConfig } from "./src/config/mod.ts";
 import { Gateway } from "./src/gateway/gateway.ts";
+import {
+  discoverProviders,
+  type ProviderRegistry,
+  ProviderRegistryError,
+} from "./src/gateway/provider_registry.ts";
 import { componentLogger, setupLogging } from "./src/telemetry/mod.ts";
 
 /** Exit codes: 0 clean, 1 runtime failure, 2 bad configuration or usage. */
 async function main(args: string[]): Promise<number> {
+  // The providers are the adapter folders found now; `--providers` is checked against them.
+  let registry: ProviderRegistry;
+  try {
+    registry = await discoverProviders();
+  } catch (err) {
+    console.error(`switchyard: ${(err as Error).message}`);
+    return 1;
+  }
   let result;
   try {
-    result = loadConfig(args, { env: Deno.env.toObject() });
+    result = loadConfig(args, { env: Deno.env.toObject(), providerNames: registry.names() });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`switchyard: ${err.message}`);
@@ -30,10 +43,11 @@ async function main(args: string[]): Promise<number> {
 
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start(config);
+    gateway = await Gateway.start(config, { registry });
   } catch (err) {
     log.fatal("start-up failed: {error}", { error: err });
-    return 1;
+    // A bad --endpoint is only found once the registry is known: still a usage error.
+    return err instanceof ProviderRegistryError ? 2 : 1;
   }
 
   const stopped = Promise.withResolvers<string>();

@@ -5,13 +5,17 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
+import { isConsumerId } from "../schema/mod.ts";
 import { DEFAULT_POOL_CAPACITIES, type SchemaPoolCapacities } from "../schema/schema_pools.ts";
 
-/** Exchanges the gateway has adapters for. */
-export const PROVIDER_NAMES = ["binance", "okx", "kraken"] as const;
-/** One of {@linkcode PROVIDER_NAMES}. */
-export type ProviderName = typeof PROVIDER_NAMES[number];
+/**
+ * A provider name as the config accepts it (syntax only: `^[a-z][a-z0-9]{1,15}$`). Which names
+ * exist is not listed here: the gateway discovers them (`src/gateway/provider_registry.ts`) and
+ * `main.ts` passes them in as {@linkcode LoadConfigOptions.providerNames}.
+ */
+export type ProviderName = string;
 
 /** Live view mode. */
 export type ViewMode = "auto" | "on" | "off";
@@ -34,14 +38,30 @@ export interface GatewayConfig {
   mode: "sim" | "live";
   /** Canonical symbols to carry (`BTC-USDT`); empty = every simulator symbol (sim) or BTC/ETH. */
   symbols: string[];
-  /** Exchanges to carry, each with its embedded simulator in sim mode. */
+  /** Exchanges to carry, each with its embedded simulator in sim mode; empty = all discovered. */
   providers: ProviderName[];
+  /**
+   * Endpoint overrides by provider and role (`--endpoint okx.ws=ws://...`): that provider
+   * connects there and starts no embedded simulator. The registry checks roles and completeness.
+   */
+  endpoints: Record<ProviderName, Record<string, string>>;
   /** Embedded simulator: seed and aggregate market event rate. */
   sim: { seed: number; eventsPerSecond: number };
   /** Binance endpoints; empty = the embedded simulator (sim) or Binance's (live). */
   binance: { restUrl: string; wsUrl: string };
   /** Terminal live view on stderr: on, off, or auto (a table on a TTY, a summary line otherwise). */
   view: ViewMode;
+  /** Directory of the gateway's durable state (order journal); created when missing. */
+  dataDir: string;
+  /** How long an order request waits for the exchange before it is queried by client id, ms. */
+  orderTimeoutMs: number;
+  /**
+   * Consumers that may trade, with the SHA-256 (hex, lower case) of each one's token: file
+   * `traders` plus `SWITCHYARD_TRADER_TOKENS` (hashed at load; the plain tokens are not kept).
+   */
+  traders: Record<string, { tokenSha256: string }>;
+  /** SHA-256 (hex) of `SWITCHYARD_ADMIN_TOKEN`; "" when none. */
+  adminTokenSha256: string;
   /** Where the config came from, for the startup log. */
   sources: string[];
 }
@@ -57,6 +77,14 @@ const LOG_LEVELS: readonly LogLevelName[] = ["trace", "debug", "info", "warning"
 const POOL_NAMES = Object.keys(DEFAULT_POOL_CAPACITIES) as (keyof PoolCapacities)[];
 const POOL_CAPACITY_MAX = 1_000_000;
 const SHUTDOWN_TIMEOUT_MS_MAX = 60_000;
+/** Default order timeout, ms. */
+export const ORDER_TIMEOUT_MS_DEFAULT = 5000;
+/** Shortest order timeout accepted, ms. */
+export const ORDER_TIMEOUT_MS_MIN = 100;
+/** Longest order timeout accepted, ms. */
+export const ORDER_TIMEOUT_MS_MAX = 60_000;
+/** Most trading consumers in the config. */
+export const TRADERS_MAX = 1024;
 
 /** Text of `--help`. */
 export const HELP_TEXT = `switchyard — gateway between crypto exchanges and trading strategies
@@ -69,25 +97,36 @@ flags:
   --port <n>               HTTP/WebSocket listen port, 0 = any free port (default 8080)
   --live                   connect to the real exchanges instead of the embedded simulators
   --symbols <A-B,C-D>      canonical symbols to carry (default: all simulator symbols; live: BTC-USDT,ETH-USDT)
-  --providers <a,b>        exchanges to carry: binance,okx,kraken (default all; each with its simulator)
+  --providers <a,b>        exchanges to carry (default: every src/adapter/<name>/provider.ts found;
+                           each with its simulator)
   --sim-rate <n>           embedded simulator market events per second, all symbols (default 500)
   --sim-seed <n>           embedded simulator seed (same seed, same market; default 1)
   --binance-rest <url>     Binance REST base URL (e.g. a 'deno task sim' started elsewhere)
   --binance-ws <url>       Binance WebSocket base URL (the adapter appends /stream?streams=...)
+  --endpoint <p.role=url>  endpoint of one provider role, repeatable; give every role of that
+                           provider (binance: rest, ws; okx: rest, ws, businessWs; kraken: rest, ws),
+                           e.g. the URLs 'deno task sim' prints; no embedded simulator is started
   --view <mode>            live view on stderr: auto|on|off (default auto)
   --log-level <level>      trace|debug|info|warning|error|fatal (default info)
   --log-format <fmt>       json|text (default json: one JSON object per line)
   --debug-pools            poison released pooled objects and keep acquisition stacks
   --pool-capacity <T=n>    capacity of one pool, repeatable (e.g. --pool-capacity CanonicalEvent=600)
   --shutdown-timeout-ms <n>  how long shutdown waits for pooled objects in flight (default 5000)
+  --data-dir <dir>         directory of durable state: the order journal (default ./data)
+  --order-timeout-ms <n>   wait for an exchange's order answer before querying it, 100..60000
+                           (default 5000)
   -h, --help               print this text
 
 environment (overridden by flags):
   SWITCHYARD_CONFIG, SWITCHYARD_HOST, SWITCHYARD_PORT, SWITCHYARD_LOG_LEVEL,
-  SWITCHYARD_LOG_FORMAT, SWITCHYARD_POOL_DEBUG=1, SWITCHYARD_MODE=sim|live, SWITCHYARD_SYMBOLS
+  SWITCHYARD_LOG_FORMAT, SWITCHYARD_POOL_DEBUG=1, SWITCHYARD_MODE=sim|live, SWITCHYARD_SYMBOLS,
+  SWITCHYARD_DATA_DIR
+  SWITCHYARD_TRADER_TOKENS=id:token,id2:token2  trading tokens of consumers (file: "traders"
+                           with token_sha256); SWITCHYARD_ADMIN_TOKEN=<token>  admin token
 
 endpoints: /healthz /readyz /metrics /v1/pools /v1/codec /v1/books /v1/routing /v1/consumers
-          /v1/consumers/{id}/subscriptions (POST/DELETE), WebSocket /v1/stream (docs/server.md)`;
+          /v1/consumers/{id}/subscriptions (POST/DELETE), /v1/consumers/{id}/orders (POST/GET),
+          /v1/trading/{id} (GET/PUT), WebSocket /v1/stream (docs/server.md)`;
 
 /** Result of {@linkcode loadConfig}: either run with a config or print help. */
 export type ConfigResult = { kind: "run"; config: GatewayConfig } | { kind: "help" };
@@ -96,6 +135,8 @@ export type ConfigResult = { kind: "run"; config: GatewayConfig } | { kind: "hel
 export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   readTextFile?: (path: string) => string;
+  /** Discovered provider names: `providers` must be among them (unchecked when absent). */
+  providerNames?: readonly string[];
 }
 
 function defaults(): GatewayConfig {
@@ -105,10 +146,15 @@ function defaults(): GatewayConfig {
     pools: { debug: false, capacities: { ...DEFAULT_POOL_CAPACITIES }, shutdownTimeoutMs: 5000 },
     mode: "sim",
     symbols: [],
-    providers: [...PROVIDER_NAMES],
+    providers: [],
+    endpoints: {},
     sim: { seed: 1, eventsPerSecond: 500 },
     binance: { restUrl: "", wsUrl: "" },
     view: "auto",
+    dataDir: "./data",
+    orderTimeoutMs: ORDER_TIMEOUT_MS_DEFAULT,
+    traders: {},
+    adminTokenSha256: "",
     sources: ["defaults"],
   };
 }
@@ -188,6 +234,9 @@ function parseSymbols(what: string, raw: unknown): string[] {
   return [...new Set(list as string[])];
 }
 
+const PROVIDER_NAME_RE = /^[a-z][a-z0-9]{1,15}$/;
+const ENDPOINT_RE = /^([a-z][a-z0-9]{1,15})\.([a-zA-Z][a-zA-Z0-9]{0,31})=(.+)$/;
+
 function parseProviders(what: string, raw: unknown): ProviderName[] {
   const list = Array.isArray(raw)
     ? raw
@@ -196,19 +245,51 @@ function parseProviders(what: string, raw: unknown): ProviderName[] {
     : null;
   if (list === null || list.length === 0) {
     throw new ConfigError(
-      `${what}: expected a non-empty list of ${PROVIDER_NAMES.join("|")}, found ${
-        JSON.stringify(raw)
-      }`,
+      `${what}: expected a non-empty list of provider names, found ${JSON.stringify(raw)}`,
     );
   }
   for (const p of list) {
-    if (!(PROVIDER_NAMES as readonly unknown[]).includes(p)) {
+    if (typeof p !== "string" || !PROVIDER_NAME_RE.test(p)) {
       throw new ConfigError(
-        `${what}: expected ${PROVIDER_NAMES.join(" or ")}, found ${JSON.stringify(p)}`,
+        `${what}: expected provider names matching ${PROVIDER_NAME_RE.source}, found ${
+          JSON.stringify(p)
+        }`,
       );
     }
   }
   return [...new Set(list as ProviderName[])];
+}
+
+/**
+ * Throws unless every name in `names` is a discovered provider; the message lists the known
+ * ones. Shared by {@linkcode loadConfig} and the gateway (which checks again after discovery).
+ */
+export function checkProviderNames(
+  what: string,
+  lists: { names: readonly string[]; known: readonly string[] },
+): void {
+  for (const p of lists.names) {
+    if (!lists.known.includes(p)) {
+      throw new ConfigError(
+        `${what}: expected ${lists.known.join(" or ")}, found ${JSON.stringify(p)}`,
+      );
+    }
+  }
+}
+
+/** One `--endpoint <provider>.<role>=<url>` into `cfg.endpoints`. */
+function setEndpoint(cfg: GatewayConfig, spec: string): void {
+  const m = ENDPOINT_RE.exec(spec);
+  if (m === null) {
+    throw new ConfigError(
+      `--endpoint: expected <provider>.<role>=<url> (e.g. okx.ws=ws://127.0.0.1:9000/ws/v5/public), found ${
+        JSON.stringify(spec)
+      }`,
+    );
+  }
+  const [, provider, role, raw] = m;
+  const url = parseUrl(`--endpoint ${provider}.${role}`, raw, ["http:", "https:", "ws:", "wss:"]);
+  (cfg.endpoints[provider] ??= {})[role] = url;
 }
 
 function parseUrl(what: string, raw: unknown, schemes: string[]): string {
@@ -256,6 +337,156 @@ const FILE_KEYS = new Set([
   "binance",
   "view",
 ]);
+
+/** Top-level file keys of the trading settings. */
+const TRADING_FILE_KEYS = ["dataDir", "orderTimeoutMs", "traders"] as const;
+for (const key of TRADING_FILE_KEYS) FILE_KEYS.add(key);
+const DATA_DIR_CHARS_MAX = 4096;
+const SHA256_HEX_RE = /^[0-9a-fA-F]{64}$/;
+// Printable ASCII without space or comma (the separator of SWITCHYARD_TRADER_TOKENS).
+const TOKEN_RE = /^[\x21-\x2b\x2d-\x7e]{16,512}$/;
+const TOKEN_RULE = "16..512 printable ASCII characters without spaces or commas";
+
+function parseDataDir(what: string, raw: unknown): string {
+  if (
+    typeof raw === "string" && raw.length > 0 && raw.length <= DATA_DIR_CHARS_MAX &&
+    !raw.includes("\0")
+  ) {
+    return raw;
+  }
+  throw new ConfigError(
+    `${what}: expected a directory path of 1..${DATA_DIR_CHARS_MAX} characters, found ${
+      JSON.stringify(typeof raw === "string" ? raw.slice(0, 200) : raw)
+    }`,
+  );
+}
+
+function parseOrderTimeout(what: string, raw: unknown): number {
+  return parseInteger(what, raw, ORDER_TIMEOUT_MS_MIN, ORDER_TIMEOUT_MS_MAX);
+}
+
+function sha256Hex(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** File `traders`: `{"<consumer id>": {"token_sha256": "<64 hex>"}}`. */
+function parseTraders(what: string, raw: unknown): Record<string, { tokenSha256: string }> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      `${what}: expected an object {"<consumer id>": {"token_sha256": "<64 hex>"}}, found ${
+        Array.isArray(raw) ? "an array" : JSON.stringify(raw)
+      }`,
+    );
+  }
+  const out: Record<string, { tokenSha256: string }> = {};
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > TRADERS_MAX) {
+    throw new ConfigError(
+      `${what}: expected at most ${TRADERS_MAX} traders, found ${entries.length}`,
+    );
+  }
+  for (const [id, entry] of entries) {
+    if (!isConsumerId(id)) {
+      throw new ConfigError(
+        `${what}: expected consumer ids of 1..64 of A-Z a-z 0-9 . _ : -, found ${
+          JSON.stringify(String(id).slice(0, 80))
+        }`,
+      );
+    }
+    const keys = typeof entry === "object" && entry !== null && !Array.isArray(entry)
+      ? Object.keys(entry)
+      : null;
+    const hex = keys !== null ? (entry as Record<string, unknown>).token_sha256 : undefined;
+    if (keys === null || keys.length !== 1 || typeof hex !== "string" || !SHA256_HEX_RE.test(hex)) {
+      throw new ConfigError(
+        `${what}.${id}: expected {"token_sha256": "<SHA-256 of the token, 64 hex digits>"}, found ${
+          keys === null ? typeof entry : `keys ${JSON.stringify(keys)}`
+        }${typeof hex === "string" ? ` with a token_sha256 of ${hex.length} characters` : ""}`,
+      );
+    }
+    out[id] = { tokenSha256: hex.toLowerCase() };
+  }
+  return out;
+}
+
+/**
+ * `SWITCHYARD_TRADER_TOKENS=id:token,id2:token2`: plain tokens, hashed here. Errors name the
+ * entry by position, never its token.
+ */
+function parseTraderTokens(what: string, raw: string): Record<string, { tokenSha256: string }> {
+  const out: Record<string, { tokenSha256: string }> = {};
+  const entries = raw.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length > TRADERS_MAX) {
+    throw new ConfigError(
+      `${what}: expected at most ${TRADERS_MAX} traders, found ${entries.length}`,
+    );
+  }
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(":");
+    // The first ':' ends the id: ids listed here cannot contain ':' (tokens may).
+    const id = colon < 0 ? "" : entry.slice(0, colon);
+    const token = colon < 0 ? "" : entry.slice(colon + 1);
+    if (colon < 0 || !isConsumerId(id)) {
+      throw new ConfigError(
+        `${what} entry ${
+          i + 1
+        }: expected <consumer id>:<token> with an id of 1..64 of A-Z a-z 0-9 . _ - (no ':'), found ${
+          colon < 0 ? "no ':'" : "an invalid id"
+        }`,
+      );
+    }
+    if (!TOKEN_RE.test(token)) {
+      throw new ConfigError(
+        `${what} entry ${
+          i + 1
+        } (consumer "${id}"): expected a token of ${TOKEN_RULE}, found ${token.length} characters that are not`,
+      );
+    }
+    if (out[id] !== undefined) {
+      throw new ConfigError(
+        `${what} entry ${i + 1}: expected each consumer once, found "${id}" again`,
+      );
+    }
+    out[id] = { tokenSha256: sha256Hex(token) };
+  });
+  return out;
+}
+
+function parseAdminToken(what: string, raw: string): string {
+  if (raw === "") return "";
+  if (!TOKEN_RE.test(raw)) {
+    throw new ConfigError(
+      `${what}: expected a token of ${TOKEN_RULE}, found ${raw.length} characters that are not`,
+    );
+  }
+  return sha256Hex(raw);
+}
+
+function applyTradingFile(cfg: GatewayConfig, path: string, o: Record<string, unknown>): void {
+  if (o.dataDir !== undefined) cfg.dataDir = parseDataDir(`${path} dataDir`, o.dataDir);
+  if (o.orderTimeoutMs !== undefined) {
+    cfg.orderTimeoutMs = parseOrderTimeout(`${path} orderTimeoutMs`, o.orderTimeoutMs);
+  }
+  if (o.traders !== undefined) cfg.traders = parseTraders(`${path} traders`, o.traders);
+}
+
+function applyTradingEnv(cfg: GatewayConfig, get: (k: string) => string | undefined): void {
+  const dataDir = get("SWITCHYARD_DATA_DIR");
+  if (dataDir !== undefined) cfg.dataDir = parseDataDir("SWITCHYARD_DATA_DIR", dataDir);
+  const tokens = get("SWITCHYARD_TRADER_TOKENS");
+  if (tokens !== undefined) {
+    // Added to the file's traders; an id in both takes the environment's token.
+    Object.assign(cfg.traders, parseTraderTokens("SWITCHYARD_TRADER_TOKENS", tokens));
+    const count = Object.keys(cfg.traders).length;
+    if (count > TRADERS_MAX) {
+      throw new ConfigError(`traders: expected at most ${TRADERS_MAX}, found ${count}`);
+    }
+  }
+  const admin = get("SWITCHYARD_ADMIN_TOKEN");
+  if (admin !== undefined) {
+    cfg.adminTokenSha256 = parseAdminToken("SWITCHYARD_ADMIN_TOKEN", admin);
+  }
+}
 
 function applyFile(cfg: GatewayConfig, path: string, text: string): void {
   let doc: unknown;
@@ -335,6 +566,7 @@ function applyFile(cfg: GatewayConfig, path: string, text: string): void {
   if (binance.wsUrl !== undefined) {
     cfg.binance.wsUrl = parseUrl(`${path} binance.wsUrl`, binance.wsUrl, ["ws:", "wss:"]);
   }
+  applyTradingFile(cfg, path, o);
   cfg.sources.push(`file:${path}`);
 }
 
@@ -359,6 +591,7 @@ function applyEnv(cfg: GatewayConfig, env: Record<string, string | undefined>): 
   if (mode !== undefined) cfg.mode = parseMode("SWITCHYARD_MODE", mode);
   const symbols = get("SWITCHYARD_SYMBOLS");
   if (symbols !== undefined) cfg.symbols = parseSymbols("SWITCHYARD_SYMBOLS", symbols);
+  applyTradingEnv(cfg, get);
   if (used.length > 0) cfg.sources.push(`env:${used.join(",")}`);
 }
 
@@ -396,7 +629,10 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
         "sim-seed": { type: "string" },
         "binance-rest": { type: "string" },
         "binance-ws": { type: "string" },
+        endpoint: { type: "string", multiple: true },
         view: { type: "string" },
+        "data-dir": { type: "string" },
+        "order-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -469,10 +705,24 @@ export function loadConfig(args: readonly string[], opts: LoadConfigOptions = {}
     flags.push("binance-ws");
   }
   if (f.view !== undefined) (cfg.view = parseView("--view", f.view), flags.push("view"));
+  if (f["data-dir"] !== undefined) {
+    (cfg.dataDir = parseDataDir("--data-dir", f["data-dir"]), flags.push("data-dir"));
+  }
+  if (f["order-timeout-ms"] !== undefined) {
+    cfg.orderTimeoutMs = parseOrderTimeout("--order-timeout-ms", f["order-timeout-ms"]);
+    flags.push("order-timeout-ms");
+  }
   if (f.providers !== undefined) {
     cfg.providers = parseProviders("--providers", f.providers);
     flags.push("providers");
   }
+  if (opts.providerNames !== undefined) {
+    checkProviderNames(f.providers !== undefined ? "--providers" : "providers", {
+      names: cfg.providers,
+      known: opts.providerNames,
+    });
+  }
+  for (const spec of f.endpoint ?? []) (setEndpoint(cfg, spec), flags.push("endpoint"));
   if ((cfg.binance.restUrl === "") !== (cfg.binance.wsUrl === "")) {
     throw new ConfigError(
       "binance endpoints: expected both restUrl and wsUrl or neither, found only one",

@@ -1,14 +1,21 @@
 /**
- * Gateway assembly: config -> logging -> pools -> codec engines -> self-check -> metrics ->
- * pipeline (simulator or live endpoints -> Binance adapter -> conductor -> dispatcher ->
- * consumers) -> HTTP/WS server -> live view; and the reverse on shutdown (stop serving, close
+ * Gateway assembly: config -> providers (discovered in src/adapter/) -> logging -> pools ->
+ * codec engines -> self-check -> metrics -> pipeline (simulators or live endpoints -> one adapter
+ * per provider -> conductor -> dispatcher -> consumers) -> HTTP/WS server -> live view; and the reverse on shutdown (stop serving, close
  * the adapter and consumers, drain pools, report leaks).
  *
  * @module
  */
 
 import type { BinanceAdapter } from "../adapter/binance/mod.ts";
-import type { BookResyncEvent, BookStateChange } from "../adapter/shared/mod.ts";
+import type { BinanceFeed } from "../adapter/binance/provider.ts";
+import type {
+  BookResyncEvent,
+  BookStateChange,
+  EndpointUrls,
+  ProviderModule,
+  TradeGapEvent,
+} from "../adapter/shared/mod.ts";
 import { Conductor, MergedStreams } from "../conductor/mod.ts";
 import type { GatewayConfig } from "../config/mod.ts";
 import { ANY_PROVIDER, type Consumer, ConsumerRegistry, type StreamKey } from "../consumer/mod.ts";
@@ -37,7 +44,13 @@ import {
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
-import { type BinanceFeed, buildFeed, type FeedContext, type MarketFeed } from "./market_feeds.ts";
+import type { FeedContext, MarketFeed } from "./market_feeds.ts";
+import {
+  checkEndpointOverrides,
+  discoverProviders,
+  type ProviderRegistry,
+  selectProviders,
+} from "./provider_registry.ts";
 import {
   ConsumerMetrics,
   DeliveryLatencyMetric,
@@ -52,12 +65,25 @@ const bookLog = componentLogger("book");
 
 /** Loop-lag histogram buckets, in ms. */
 const LOOP_LAG_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
-/** Symbols carried in live mode when none are configured. */
 
 /** Options of {@linkcode Gateway.start} beyond the config (tests). */
 export interface GatewayStartOptions {
   /** Force the live view off/on regardless of config and TTY. */
   view?: boolean;
+  /** The providers (default: discovered from `src/adapter/` at start). */
+  registry?: ProviderRegistry;
+}
+
+/**
+ * Endpoint overrides of `config` by provider: `--endpoint` entries, with the legacy
+ * `--binance-rest`/`--binance-ws` pair as Binance's `rest`/`ws` (an `--endpoint` role wins).
+ */
+function endpointOverrides(config: GatewayConfig): Record<string, EndpointUrls> {
+  const out: Record<string, EndpointUrls> = { ...config.endpoints };
+  if (config.binance.restUrl !== "") {
+    out.binance = { rest: config.binance.restUrl, ws: config.binance.wsUrl, ...out.binance };
+  }
+  return out;
 }
 
 /** A running gateway. */
@@ -68,6 +94,9 @@ export class Gateway {
   server: RunningHttpServer | null = null;
   /** One per exchange carried (adapter plus, in sim mode, its simulator). */
   readonly feeds: MarketFeed[] = [];
+  /** The providers carried, in registry order (set by start before market data starts). */
+  #providers: readonly ProviderModule[] = [];
+  #endpoints: ReadonlyMap<string, EndpointUrls> = new Map();
   /** The Binance feed's simulator and adapter, when Binance is carried (tests, faults). */
   sim: BinanceSim | null = null;
   adapter: BinanceAdapter | null = null;
@@ -263,6 +292,18 @@ export class Gateway {
       configSources: config.sources,
       poolDebug: config.pools.debug,
     });
+    // Unknown providers or malformed overrides are configuration errors: thrown before
+    // anything listens.
+    const registry = opts.registry ?? await discoverProviders();
+    const providers = selectProviders(registry, {
+      what: "--providers",
+      names: config.providers,
+    });
+    const endpoints = checkEndpointOverrides(registry, endpointOverrides(config));
+    log.info("providers discovered: {discovered}; carried: {carried}", {
+      discovered: registry.names(),
+      carried: providers.map((p) => p.name),
+    });
     const poolManager = new PoolManager({
       debug: config.pools.debug,
       onLeak: (r) => log.error("pool leak at shutdown", { ...r }),
@@ -303,6 +344,8 @@ export class Gateway {
     engineInfo.labels("simdjson").set(codec.simdjson.available ? 1 : 0);
 
     const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
+    gw.#providers = providers;
+    gw.#endpoints = endpoints;
     registerPipelineMetrics({
       metrics,
       feeds: () => gw.feeds,
@@ -398,13 +441,15 @@ export class Gateway {
       "Order book resynchronisations (book.resync telemetry)",
       ["provider", "symbol", "reason"],
     );
+    const tradeGaps = this.metrics.counter(
+      "switchyard_trade_id_gaps_total",
+      "Trade ids skipped by an exchange whose trade ids are consecutive (trade.gap telemetry)",
+      ["provider", "symbol"],
+    );
     const ctx: FeedContext = {
       pools: this.pools,
       symbols: cfg.symbols, // empty with a simulator: every symbol it lists
       sim: cfg.mode === "sim" ? cfg.sim : null,
-      binanceUrls: cfg.binance.restUrl !== ""
-        ? { rest: cfg.binance.restUrl, ws: cfg.binance.wsUrl }
-        : undefined,
       sink: (ev: CanonicalEvent) => {
         // A (re)synced book starts a new update chain: the ordering buffer must not hold the
         // first update after it as a gap.
@@ -429,18 +474,34 @@ export class Gateway {
       },
       onStateChange: (c: BookStateChange) =>
         bookLog.info("book {provider} {symbol} {from} -> {to}", { ...c }),
+      onTradeGap: (e: TradeGapEvent) => {
+        tradeGaps.labels(e.provider, e.symbol).inc(e.count);
+        // Logged (rate-limited) by the bus.
+        this.telemetry.publish({
+          type: "trade.gap",
+          provider: e.provider,
+          symbol: e.symbol,
+          from_seq: e.fromSeq,
+          to_seq: e.toSeq,
+          count: e.count,
+          trace_id: NO_ID,
+          decision_id: newDecisionId(),
+        });
+      },
     };
-    for (const provider of cfg.providers) {
-      const feed = await buildFeed(provider, ctx);
+    for (const provider of this.#providers) {
+      const endpoints = this.#endpoints.get(provider.name);
+      const feed = await provider.createFeed({ ...ctx, endpoints });
       this.feeds.push(feed);
-      if (provider === "binance") {
+      if (provider.name === "binance") {
+        // Convenience handles for tests and fault injection; nothing else depends on them.
         this.adapter = (feed as BinanceFeed).adapter;
         this.sim = (feed as BinanceFeed).sim;
       }
-      log.info("{provider} feed: {rest} {ws}", {
-        provider,
-        ...feed.endpoints,
-        simulator: cfg.mode === "sim",
+      log.info("{provider} feed: {endpoints}", {
+        provider: provider.name,
+        endpoints: feed.endpoints,
+        simulator: cfg.mode === "sim" && endpoints === undefined,
         rate: cfg.mode === "sim" ? cfg.sim.eventsPerSecond : undefined,
       });
     }

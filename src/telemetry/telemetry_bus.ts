@@ -42,6 +42,7 @@ export const TELEMETRY_TYPES = [
   "consumer.slow",
   "ordering.late",
   "duplicate",
+  "trade.gap",
 ] as const;
 
 /** The name of one telemetry event type. */
@@ -149,6 +150,22 @@ export interface DuplicateTelemetry extends TelemetryIds {
   seq: number;
 }
 
+/**
+ * Trade ids of an exchange whose ids are consecutive per symbol (Binance) were skipped: trades
+ * were lost before the gateway (the dispatcher orders trades as increasing, so it cannot tell).
+ */
+export interface TradeGapTelemetry extends TelemetryIds {
+  type: "trade.gap";
+  provider: string;
+  symbol: string;
+  /** First missing trade id. */
+  from_seq: number;
+  /** Last missing trade id. */
+  to_seq: number;
+  /** Missing trade ids. */
+  count: number;
+}
+
 /** One ops telemetry event; `type` tells which. */
 export type TelemetryEvent =
   | BookResyncTelemetry
@@ -159,7 +176,8 @@ export type TelemetryEvent =
   | GapTelemetry
   | ConsumerSlowTelemetry
   | OrderingLateTelemetry
-  | DuplicateTelemetry;
+  | DuplicateTelemetry
+  | TradeGapTelemetry;
 
 /** One event as the ring keeps it. */
 export interface TelemetryRecord {
@@ -195,6 +213,7 @@ export const TELEMETRY_LOG_LEVELS_DEFAULT: Readonly<Record<TelemetryType, Teleme
   "consumer.slow": "warning",
   "ordering.late": "info",
   "duplicate": "debug",
+  "trade.gap": "warning",
 };
 
 /** Message template of each type's log line (logtape placeholders; the fields are properties). */
@@ -209,6 +228,7 @@ const LOG_TEMPLATES: Readonly<Record<TelemetryType, string>> = {
   "consumer.slow": "consumer.slow {consumer} buffered_bytes={buffered_bytes} behind_ms={behind_ms}",
   "ordering.late": "ordering.late {stream} seq={seq} lateness_ms={lateness_ms}",
   "duplicate": "duplicate {stream} seq={seq}",
+  "trade.gap": "trade.gap {provider} {symbol} {from_seq}..{to_seq} ({count})",
 };
 
 /** Default ring size, events. */

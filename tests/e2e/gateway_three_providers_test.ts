@@ -19,7 +19,8 @@ Deno.test("gateway with binance, okx and kraken: all books LIVE, trades from eac
   if (r.kind !== "run") return;
   const gw = await Gateway.start(r.config);
   try {
-    assert.deepEqual(gw.feeds.map((f) => f.provider), ["binance", "okx", "kraken"]);
+    // Every discovered provider, in alphabetical (registry) order.
+    assert.deepEqual(gw.feeds.map((f) => f.provider), ["binance", "kraken", "okx"]);
     const base = `http://127.0.0.1:${gw.httpAddress.port}`;
     await waitFor("6 books LIVE", () => {
       const books = gw.feeds.flatMap((f) => f.books());

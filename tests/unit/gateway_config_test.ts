@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { ConfigError, DEFAULT_POOL_CAPACITIES, loadConfig } from "../../src/config/mod.ts";
 
 function run(args: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
@@ -231,16 +232,162 @@ Deno.test("config rejects bad market-data settings with clear messages", async (
   }
 });
 
-Deno.test("config providers: default all three, flag and file narrow them, bad names refused", () => {
-  assert.deepEqual(run([]).providers, ["binance", "okx", "kraken"]);
+Deno.test("config providers: default all discovered, flag and file narrow them, bad names refused", () => {
+  assert.deepEqual(run([]).providers, [], "empty: every discovered provider");
   assert.deepEqual(run(["--providers", "okx, binance,okx"]).providers, ["okx", "binance"]);
   assert.deepEqual(
     run(["--config", "/c.json"], {}, { "/c.json": '{"providers":["kraken"]}' }).providers,
     ["kraken"],
   );
+  const known = { env: {}, providerNames: ["binance", "kraken", "okx"] };
+  assert.deepEqual(loadConfig(["--providers", "okx"], known), {
+    kind: "run",
+    config: run(["--providers", "okx"]),
+  });
   assert.throws(
-    () => run(["--providers", "bitmex"]),
-    /--providers: expected binance or okx or kraken, found "bitmex"/,
+    () => loadConfig(["--providers", "bitmex"], known),
+    /--providers: expected binance or kraken or okx, found "bitmex"/,
+  );
+  assert.throws(
+    () => run(["--providers", "Bit-Mex"]),
+    /--providers: expected provider names matching/,
   );
   assert.throws(() => run(["--providers", ""]), /expected a non-empty list/);
 });
+
+Deno.test("config --endpoint: repeatable provider.role=url, syntax checked", () => {
+  const c = run([
+    "--endpoint",
+    "okx.rest=http://127.0.0.1:9100/",
+    "--endpoint",
+    "okx.ws=ws://127.0.0.1:9100/ws/v5/public",
+    "--endpoint",
+    "okx.businessWs=ws://127.0.0.1:9100/ws/v5/business",
+    "--endpoint",
+    "kraken.ws=ws://127.0.0.1:9200/v2",
+  ]);
+  assert.deepEqual(c.endpoints, {
+    okx: {
+      rest: "http://127.0.0.1:9100",
+      ws: "ws://127.0.0.1:9100/ws/v5/public",
+      businessWs: "ws://127.0.0.1:9100/ws/v5/business",
+    },
+    kraken: { ws: "ws://127.0.0.1:9200/v2" },
+  });
+  assert.deepEqual(run([]).endpoints, {});
+  assert.throws(
+    () => run(["--endpoint", "okx=ws://x"]),
+    /--endpoint: expected <provider>\.<role>=<url>/,
+  );
+  assert.throws(
+    () => run(["--endpoint", "okx.ws=ftp://x"]),
+    /--endpoint okx\.ws: expected a http: or https: or ws: or wss: URL/,
+  );
+});
+
+const TRADER_TOKEN = "trader-token-0123456789";
+const ADMIN_TOKEN = "admin-token-0123456789ab";
+const DIGEST_A = "a".repeat(64);
+
+Deno.test("config trading: data dir, order timeout, traders and tokens", async (t) => {
+  await t.step("defaults", () => {
+    const c = run([]);
+    assert.equal(c.dataDir, "./data");
+    assert.equal(c.orderTimeoutMs, 5000);
+    assert.deepEqual(c.traders, {});
+    assert.equal(c.adminTokenSha256, "");
+  });
+  await t.step("file, then env, then flags", () => {
+    const files = {
+      "/c.json": JSON.stringify({
+        dataDir: "/var/lib/sy",
+        orderTimeoutMs: 2500,
+        traders: { "strat-a": { token_sha256: DIGEST_A.toUpperCase() } },
+      }),
+    };
+    const c = run(["--config", "/c.json", "--order-timeout-ms", "100", "--data-dir", "/tmp/d"], {
+      SWITCHYARD_DATA_DIR: "/env/dir",
+      SWITCHYARD_TRADER_TOKENS: `strat-b:${TRADER_TOKEN}, strat-a:${TRADER_TOKEN}:with:colons`,
+      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    }, files);
+    assert.equal(c.dataDir, "/tmp/d");
+    assert.equal(c.orderTimeoutMs, 100);
+    assert.deepEqual(c.traders, {
+      // The environment's token replaces the file's for the same id.
+      "strat-a": { tokenSha256: sha256(`${TRADER_TOKEN}:with:colons`) },
+      "strat-b": { tokenSha256: sha256(TRADER_TOKEN) },
+    });
+    assert.equal(c.adminTokenSha256, sha256(ADMIN_TOKEN));
+    const text = JSON.stringify(c);
+    assert.ok(!text.includes(TRADER_TOKEN) && !text.includes(ADMIN_TOKEN), "no plain token kept");
+    assert.ok(c.sources.some((s) => s.includes("SWITCHYARD_TRADER_TOKENS")));
+    const fileOnly = run(["--config", "/c.json"], {}, files);
+    assert.equal(fileOnly.dataDir, "/var/lib/sy");
+    assert.equal(fileOnly.orderTimeoutMs, 2500);
+    assert.deepEqual(fileOnly.traders, { "strat-a": { tokenSha256: DIGEST_A } }, "lower-cased");
+  });
+  await t.step("bad values are refused, never echoing a token", () => {
+    const cases: [() => unknown, RegExp][] = [
+      [
+        () => run(["--order-timeout-ms", "99"]),
+        /--order-timeout-ms: expected an integer in \[100, 60000\]/,
+      ],
+      [() => run(["--order-timeout-ms", "60001"]), /expected an integer in \[100, 60000\]/],
+      [() => run(["--data-dir", ""]), /--data-dir: expected a directory path/],
+      [
+        () => run(["--config", "/t.json"], {}, { "/t.json": '{"traders": []}' }),
+        /traders: expected an object/,
+      ],
+      [
+        () => run(["--config", "/t.json"], {}, { "/t.json": '{"traders": {"a b": {}}}' }),
+        /traders: expected consumer ids of 1\.\.64/,
+      ],
+      [
+        () =>
+          run(["--config", "/t.json"], {}, {
+            "/t.json": '{"traders": {"strat-a": {"token_sha256": "abc"}}}',
+          }),
+        /traders\.strat-a: expected \{"token_sha256".*64 hex digits.*3 characters/,
+      ],
+      [
+        () =>
+          run(["--config", "/t.json"], {}, {
+            "/t.json": JSON.stringify({ traders: { "strat-a": { token: "plain" } } }),
+          }),
+        /traders\.strat-a: expected \{"token_sha256"/,
+      ],
+      [
+        () => run([], { SWITCHYARD_TRADER_TOKENS: TRADER_TOKEN }),
+        /SWITCHYARD_TRADER_TOKENS entry 1: expected <consumer id>:<token>.*found no ':'/,
+      ],
+      [
+        () => run([], { SWITCHYARD_TRADER_TOKENS: "strat-a:short" }),
+        /SWITCHYARD_TRADER_TOKENS entry 1 \(consumer "strat-a"\): expected a token of 16\.\.512/,
+      ],
+      [
+        () =>
+          run([], {
+            SWITCHYARD_TRADER_TOKENS: `strat-a:${TRADER_TOKEN},strat-a:${TRADER_TOKEN}x`,
+          }),
+        /entry 2: expected each consumer once, found "strat-a" again/,
+      ],
+      [
+        () => run([], { SWITCHYARD_ADMIN_TOKEN: "has space in it 0123456789" }),
+        /SWITCHYARD_ADMIN_TOKEN: expected a token of 16\.\.512/,
+      ],
+    ];
+    for (const [fn, re] of cases) {
+      assert.throws(fn, (err: Error) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(err.message, re);
+        assert.ok(!err.message.includes(TRADER_TOKEN) && !err.message.includes("short"));
+        assert.ok(!err.message.includes("has space"));
+        return true;
+      });
+    }
+  });
+});
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

@@ -213,7 +213,7 @@ Deno.test("ops api: bad query parameters answer 400 saying what was expected", a
     [`${DLQ_PATH}?stream=${"s".repeat(200)}`, /stream: expected 1\.\.128 printable characters/],
     [
       `${TELEMETRY_PATH}?type=nope`,
-      /type: expected one of book\.resync, .*duplicate, found "nope"/,
+      /type: expected one of book\.resync, .*duplicate, trade\.gap, found "nope"/,
     ],
     [
       `${TELEMETRY_PATH}?priority=low`,

@@ -20,6 +20,7 @@ import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
 import type { BookResyncEvent, BookStateChange, BookSyncState } from "../shared/book_sync_state.ts";
+import type { TradeGapEvent } from "../shared/trade_gap.ts";
 import {
   WsConnection,
   type WsConnectionEvent,
@@ -98,6 +99,8 @@ export interface BinanceAdapterOptions {
   sink: (ev: CanonicalEvent) => void;
   onResync?: (e: BookResyncEvent) => void;
   onStateChange?: (c: BookStateChange) => void;
+  /** A trade id was skipped: Binance trade ids (`t`) are consecutive per symbol. */
+  onTradeGap?: (e: TradeGapEvent) => void;
   onEvent?: (e: BinanceAdapterEvent) => void;
   engine?: JsonEngine;
   /** Snapshot depth (default 1000: weight 50). */
@@ -124,6 +127,10 @@ export interface BinanceAdapterStats {
   events: number;
   eventsByKind: Record<string, number>;
   duplicatesDropped: number;
+  /** Times a trade id was skipped (one per jump, whatever its size). */
+  tradeIdGaps: number;
+  /** Trade ids skipped in total. */
+  tradeIdsSkipped: number;
   unknownSymbols: number;
   nonMarketFrames: number;
   poolExhausted: number;
@@ -181,6 +188,8 @@ export class BinanceAdapter {
     events: 0,
     eventsByKind: {},
     duplicatesDropped: 0,
+    tradeIdGaps: 0,
+    tradeIdsSkipped: 0,
     unknownSymbols: 0,
     nonMarketFrames: 0,
     poolExhausted: 0,
@@ -541,6 +550,10 @@ export class BinanceAdapter {
         this.#opts.pools.canonicalEvent.release(ev);
         return;
       }
+      // Trade ids are consecutive per symbol, so a jump is lost trades. The first trade after
+      // (re)subscribing has nothing to compare with; a reconnect keeps the last id, so trades
+      // missed while disconnected are reported too.
+      if (last >= 0 && ev.seq > last + 1) this.#tradeGap(ev.symbol, last + 1, ev.seq - 1);
       this.#lastTradeSeq.set(raw.symbol, ev.seq);
     }
     this.#deliver(ev);
@@ -575,6 +588,23 @@ export class BinanceAdapter {
       latencyMs: performance.now() - pending.sentAtMs,
       error: error === null ? undefined : String(b?.error?.msg ?? ""),
     });
+  }
+
+  #tradeGap(canonical: string, fromSeq: number, toSeq: number): void {
+    const count = toSeq - fromSeq + 1;
+    this.#stats.tradeIdGaps++;
+    this.#stats.tradeIdsSkipped += count;
+    try {
+      this.#opts.onTradeGap?.({
+        provider: this.provider,
+        symbol: canonical,
+        fromSeq,
+        toSeq,
+        count,
+      });
+    } catch {
+      // a telemetry callback must never break the hot path
+    }
   }
 
   #poolExhausted(pool: string, symbol: string): void {

@@ -8,3 +8,4 @@ export * from "./binance_adapter.ts";
 export * from "./binance_rest.ts";
 export * from "./book_assembler.ts";
 export * from "./normalize.ts";
+export * from "./orders/mod.ts";

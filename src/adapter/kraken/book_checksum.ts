@@ -15,10 +15,8 @@ import type { OrderBook } from "../shared/order_book.ts";
 /** Levels per side that the checksum covers, whatever the subscribed depth. */
 export const CHECKSUM_LEVELS_PER_SIDE = 10;
 
-/** Decimals of a number rendered by {@linkcode decimalText}; `toFixed` accepts at most 100. */
+/** Decimals {@linkcode decimalText} pads to at most (a bound on the string it builds). */
 const PRECISION_MAX = 100;
-/** Numbers at or above this render in exponent form with `toFixed`, so they are refused. */
-const VALUE_MAX = 1e21;
 
 const CRC_TABLE = buildCrcTable();
 
@@ -61,30 +59,68 @@ export function checksumToken(padded: string): string {
 
 /**
  * A JSON number (or decimal string) as a decimal string with exactly `precision` decimals, or
- * null when it is not a finite non-negative value below 1e21.
+ * null when it is not a finite non-negative value, or has non-zero digits beyond `precision`
+ * (it cannot be written at that precision without changing it).
  *
- * Exact for every literal of at most 15 significant digits: parsing rounds the literal to the
- * nearest double, and `toFixed` rounds that double back to the nearest decimal at the wanted
- * precision, which is the literal itself. Kraken's prices and quantities stay well inside that;
- * a longer literal that rounded differently would fail the checksum and resync, never slip by.
+ * Exact without arithmetic: a number is first written as its shortest round-trip decimal
+ * (`String(n)`, which V8 guarantees is the shortest text that parses back to the same double,
+ * so for any literal of at most 15 significant digits it is the literal with trailing zeros
+ * dropped), exponent forms (`1e-7`, `1e+21`) are expanded as text, and the fraction is then
+ * padded with zeros (or stripped of surplus trailing zeros) as a string.
  *
  * @example
  * ```ts
  * decimalText(0.566, 4); // "0.5660"
  * decimalText(64000, 1); // "64000.0"
+ * decimalText(1e-7, 8); // "0.00000010"
+ * decimalText(0.12345, 2); // null: digits beyond the precision
  * ```
  */
 export function decimalText(value: unknown, precision: number): string | null {
   if (!(Number.isInteger(precision) && precision >= 0 && precision <= PRECISION_MAX)) {
     return null;
   }
-  const n = typeof value === "number"
-    ? value
-    : typeof value === "string" && /^[0-9]+(\.[0-9]+)?$/.test(value)
-    ? Number(value)
-    : NaN;
-  if (!(Number.isFinite(n) && n >= 0 && n < VALUE_MAX)) return null;
-  return n.toFixed(precision);
+  let text: string;
+  if (typeof value === "number") {
+    if (!(Number.isFinite(value) && value >= 0)) return null;
+    text = expandExponent(String(value)); // -0 writes as "0"
+  } else if (typeof value === "string" && PLAIN_DECIMAL_RE.test(value)) {
+    text = value;
+  } else return null;
+  return fixDecimals(text, precision);
+}
+
+/** A non-negative decimal without exponent, sign or surrounding space. */
+const PLAIN_DECIMAL_RE = /^[0-9]+(\.[0-9]+)?$/;
+
+/** `"1.5e-7"` -> `"0.00000015"`, `"1e+21"` -> `"1000000000000000000000"`; plain text unchanged. */
+function expandExponent(text: string): string {
+  const e = text.indexOf("e");
+  if (e === -1) return text;
+  const mantissa = text.slice(0, e);
+  const exponent = Number(text.slice(e + 1)); // |exponent| <= 324 for a finite double
+  const dot = mantissa.indexOf(".");
+  const digits = dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const point = (dot === -1 ? mantissa.length : dot) + exponent;
+  if (point <= 0) return `0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + "0".repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** Pads the fraction of a plain decimal to `precision` digits; null if a dropped digit is not 0. */
+function fixDecimals(text: string, precision: number): string | null {
+  const dot = text.indexOf(".");
+  const whole = dot === -1 ? text : text.slice(0, dot);
+  const fraction = dot === -1 ? "" : text.slice(dot + 1);
+  if (fraction.length > precision) {
+    for (let i = precision; i < fraction.length; i++) {
+      if (fraction.charCodeAt(i) !== 48 /* 0 */) return null;
+    }
+  }
+  const kept = fraction.length > precision
+    ? fraction.slice(0, precision)
+    : fraction + "0".repeat(precision - fraction.length);
+  return precision === 0 ? whole : `${whole}.${kept}`;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from "./kraken_adapter.ts";
 export * from "./kraken_book.ts";
 export * from "./book_checksum.ts";
 export * from "./normalize.ts";
+export * from "./orders/mod.ts";

@@ -34,3 +34,10 @@ export {
 } from "./okx_checksum.ts";
 export { normalizeOkxTicker, normalizeOkxTrade, type OkxNormalizeSkip } from "./okx_normalize.ts";
 export { fetchOkxInstruments, type OkxInstrument } from "./okx_rest.ts";
+export {
+  type OkxCredentials,
+  okxCredentialsFromEnv,
+  OkxOrderVenue,
+  type OkxOrderVenueOptions,
+  type OkxVenueLogger,
+} from "./orders/mod.ts";

@@ -9,3 +9,5 @@ export * from "./send_pacer.ts";
 export * from "./ws_connection.ts";
 export * from "./order_book.ts";
 export * from "./book_sync_state.ts";
+export * from "./trade_gap.ts";
+export type * from "./provider_module.ts";

@@ -1,0 +1,92 @@
+/**
+ * OKX as the gateway plugs it in: the feed builder (adapter, plus the embedded simulator in sim
+ * mode) and the simulator on its own. Found by `src/gateway/provider_registry.ts`.
+ *
+ * @module
+ */
+
+import type { ProviderModule, SimSettings } from "../shared/provider_module.ts";
+import {
+  adapterHooks,
+  booksWithTop,
+  coreFeed,
+  endpointOf,
+  type FeedContext,
+  feedEndpoints,
+  LIVE_SYMBOLS_DEFAULT,
+  type MarketFeed,
+  publishFromView,
+  RESEND_LEVELS_MAX,
+  SIM_HOST,
+} from "../../gateway/market_feeds.ts";
+import { type OkxSim, startOkxSim } from "../../sim/okx/mod.ts";
+import { OKX_LIVE_ENDPOINTS, OkxAdapter } from "./okx_adapter.ts";
+
+/** Venue price offset of the simulator, so the same market differs a little per venue. */
+const OKX_PRICE_OFFSET_BPS = 3;
+
+/** The OKX feed, with its adapter and simulator exposed. */
+export interface OkxFeed extends MarketFeed {
+  readonly adapter: OkxAdapter;
+  readonly sim: OkxSim | null;
+}
+
+function startSim(settings: SimSettings & { hostname?: string; port?: number }): Promise<OkxSim> {
+  return startOkxSim({
+    hostname: SIM_HOST,
+    port: 0,
+    ...settings,
+    priceOffsetBps: OKX_PRICE_OFFSET_BPS,
+  });
+}
+
+function urlsOf(sim: OkxSim): { rest: string; ws: string; businessWs: string } {
+  return { rest: sim.restUrl, ws: sim.wsUrl, businessWs: sim.businessWsUrl };
+}
+
+/** OKX: the adapter, and the embedded simulator in sim mode. */
+export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
+  const { urls, sim, live } = await feedEndpoints(ctx, {
+    liveUrls: OKX_LIVE_ENDPOINTS,
+    startSim: async (settings) => {
+      const s = await startSim(settings);
+      return { sim: s, urls: urlsOf(s) };
+    },
+  });
+  // Empty symbols with a simulator: every instrument it lists (see the adapter).
+  const symbols = live && ctx.symbols.length === 0 ? [...LIVE_SYMBOLS_DEFAULT] : ctx.symbols;
+  const adapter = new OkxAdapter({
+    restUrl: endpointOf(urls, "rest"),
+    wsUrl: endpointOf(urls, "ws"),
+    businessWsUrl: endpointOf(urls, "businessWs"),
+    symbols,
+    ...adapterHooks(ctx, "okx"),
+  });
+  return {
+    ...coreFeed("okx", { endpoints: urls, adapter, sim }),
+    adapter,
+    sim,
+    books: () => {
+      const all = adapter.books();
+      return booksWithTop("okx", all, {
+        bookId: (i) => all[i].seqId,
+        view: (sym) => adapter.bookView(sym, 1),
+      });
+    },
+    publishBookSnapshot: (symbol) => {
+      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
+      return publishFromView(ctx, { provider: "okx", view, seq: view?.seqId ?? 0 });
+    },
+  };
+}
+
+/** The OKX provider module. */
+export const provider: ProviderModule = {
+  name: "okx",
+  liveEndpoints: OKX_LIVE_ENDPOINTS,
+  createFeed: okxFeed,
+  startSimulator: async (opts) => {
+    const sim = await startSim(opts);
+    return { urls: urlsOf(sim), symbols: [...sim.instIds], close: () => sim.close() };
+  },
+};

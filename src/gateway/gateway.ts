@@ -25,6 +25,8 @@ import type { CanonicalEvent } from "../schema/canonical_event.ts";
 import { createSchemaPools, type SchemaPools } from "../schema/mod.ts";
 import {
   type BookStateView,
+  ConsumerAuth,
+  OrderControl,
   type RunningHttpServer,
   startHttpServer,
   StreamServer,
@@ -44,6 +46,14 @@ import {
 } from "../telemetry/mod.ts";
 import { type CodecStatus, detectCodec } from "./codec_status.ts";
 import { LiveView } from "./live_view.ts";
+import {
+  createVenues,
+  GatewayOrderDesk,
+  openOrderStore,
+  type OrderStore,
+} from "./order_service.ts";
+import { registerOrderMetrics } from "./order_metrics.ts";
+import { OrderGateway, type OrderVenue } from "../orders/mod.ts";
 import type { FeedContext, MarketFeed } from "./market_feeds.ts";
 import {
   checkEndpointOverrides,
@@ -91,6 +101,10 @@ export class Gateway {
   #ready = false;
   #notReady = "starting";
   #stopping: Promise<void> | null = null;
+  /** The order side (R-11..R-13): journal, venues, reports. */
+  orders: OrderGateway | null = null;
+  readonly #venues = new Map<string, OrderVenue>();
+  #ordersStarted: Promise<void> = Promise.resolve();
   server: RunningHttpServer | null = null;
   /** One per exchange carried (adapter plus, in sim mode, its simulator). */
   readonly feeds: MarketFeed[] = [];
@@ -121,6 +135,7 @@ export class Gateway {
     readonly codec: CodecStatus,
     readonly selfCheck: SelfCheckResult,
     private readonly lag: LoopLagSampler,
+    private readonly store: OrderStore,
   ) {
     // Fed by the consumer hooks below; the queue gauges read the registry at scrape time.
     const consumerMetrics = new ConsumerMetrics({
@@ -156,6 +171,8 @@ export class Gateway {
         }),
     });
     this.consumers = new ConsumerRegistry({
+      // Shares the intent journal's database: a journal change and its reports commit together.
+      execLog: store.execLog,
       merged: this.merged,
       routes: new SnapshotOnSubscribeRoutes({
         routes: this.routes,
@@ -343,7 +360,24 @@ export class Gateway {
     engineInfo.labels("v8-json").set(1);
     engineInfo.labels("simdjson").set(codec.simdjson.available ? 1 : 0);
 
-    const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag);
+    const store = openOrderStore(config.dataDir);
+    log.info("durable store: {path}", { path: store.path });
+    const gw = new Gateway(config, poolManager, pools, metrics, codec, selfCheck, lag, store);
+    gw.orders = new OrderGateway({
+      journal: store.journal,
+      venues: gw.#venues,
+      pools: { orderRequests: pools.orderRequest, execReports: pools.execReport },
+      deliver: (report) => gw.consumers.enqueueExecReport(report),
+      requestTimeoutMs: config.orderTimeoutMs,
+      logger: componentLogger("orders"),
+    });
+    registerOrderMetrics(metrics, gw.orders);
+    const orderControl = new OrderControl({
+      desk: new GatewayOrderDesk({ gateway: gw.orders, requests: pools.orderRequest }),
+      auth: new ConsumerAuth(config),
+      metrics,
+      onDeskError: (err) => log.error("order desk failed: {error}", { error: err }),
+    });
     gw.#providers = providers;
     gw.#endpoints = endpoints;
     registerPipelineMetrics({
@@ -357,6 +391,7 @@ export class Gateway {
     gw.#telemetryFlush = setInterval(() => gw.telemetry.flushLogSummaries(), 1000);
     log.info("trace and decision ids carry process prefix {prefix}", { prefix: PROCESS_ID_PREFIX });
     const stream = new StreamServer({
+      orders: orderControl,
       consumers: gw.consumers,
       metrics,
       // Once per backpressure pause of a WebSocket consumer, as it begins.
@@ -376,6 +411,7 @@ export class Gateway {
       stream,
       metrics,
       ops: { dlq: gw.dlq, telemetry: gw.telemetry },
+      orders: orderControl,
       status: {
         ready: () => gw.#ready,
         notReadyReason: () => gw.#notReady,
@@ -507,6 +543,19 @@ export class Gateway {
     }
     // Feeds start together: one slow exchange does not hold up the others.
     await Promise.all(this.feeds.map((f) => f.start()));
+    // The trading side: one venue per provider that can trade, on the endpoints its feed uses.
+    // Not awaited by readiness: a venue that is slow to log in only delays orders to it.
+    const venues = createVenues({
+      providers: this.#providers.map((module, i) => ({
+        module,
+        endpoints: this.feeds[i].endpoints,
+      })),
+      logger: componentLogger("orders"),
+    });
+    for (const [name, venue] of venues) this.#venues.set(name, venue);
+    this.#ordersStarted = this.orders!.start().catch((err) =>
+      log.error("order side did not start: {error}", { error: err })
+    );
   }
 
   /**
@@ -542,10 +591,13 @@ export class Gateway {
       this.lag.stop();
       if (this.#telemetryFlush !== undefined) clearInterval(this.#telemetryFlush);
       await this.server?.shutdown();
+      await this.#ordersStarted;
+      await this.orders?.close(); // venues; sends in flight settle first
       await Promise.all(this.feeds.map((f) => f.close())); // adapters, then their simulators
       this.dispatcher.close(); // delivers held events in order, clears the lateness timer
       this.merged.close(); // stops every merge window timer
-      this.consumers.close(); // closes every consumer and the exec-report log
+      this.consumers.close(); // closes every consumer
+      this.store.close(); // the intent journal, the exec-report log, their database
       const report = await this.poolManager.shutdown({
         timeoutMs: this.config.pools.shutdownTimeoutMs,
       });

@@ -248,10 +248,12 @@ export function checkEndpointOverrides(
         );
       }
     }
-    const missing = roles.filter((r) => urls[r] === undefined);
+    // The trading roles are optional: without them the provider carries market data only.
+    const required = roles.filter((r) => !(m.orderEndpointRoles ?? []).includes(r));
+    const missing = required.filter((r) => urls[r] === undefined);
     if (missing.length > 0) {
       throw new ProviderRegistryError(
-        `--endpoint ${name}: expected every role (${roles.join(", ")}) or none, found ${
+        `--endpoint ${name}: expected every role (${required.join(", ")}) or none, found ${
           missing.join(", ")
         } missing`,
       );

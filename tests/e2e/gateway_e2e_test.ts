@@ -14,6 +14,8 @@ import { StreamClient, type WireMessage } from "../support/gateway_stream_client
 import { parsePrometheusText } from "../support/prometheus_text.ts";
 
 const ARGS = [
+  "--data-dir",
+  ":memory:",
   "--providers",
   "binance",
   "--port",

@@ -14,6 +14,8 @@ Deno.test("gateway ops: gap -> book.resync telemetry, metrics, DLQ route", async
   const lines: string[] = [];
   await setupLogging({ level: "info", format: "json", write: (l) => lines.push(l) });
   const r = loadConfig([
+    "--data-dir",
+    ":memory:",
     "--providers",
     "binance",
     "--port",

@@ -12,7 +12,16 @@ import { waitFor } from "../support/binance_adapter_harness.ts";
 
 Deno.test("gateway with binance, okx and kraken: all books LIVE, trades from each", async () => {
   await setupLogging({ level: "warning", format: "json", write: () => {} });
-  const r = loadConfig(["--port", "0", "--view", "off", "--symbols", "BTC-USDT,ETH-USDT"], {
+  const r = loadConfig([
+    "--data-dir",
+    ":memory:",
+    "--port",
+    "0",
+    "--view",
+    "off",
+    "--symbols",
+    "BTC-USDT,ETH-USDT",
+  ], {
     env: {},
   });
   assert.equal(r.kind, "run");

@@ -46,6 +46,8 @@ Deno.test("skipped Binance trade ids are counted per symbol: metric, telemetry, 
   let gw: Gateway | null = null;
   try {
     const r = loadConfig([
+      "--data-dir",
+      ":memory:",
       "--port",
       "0",
       "--view",

@@ -74,6 +74,8 @@ Deno.test("a gateway carries OKX and Kraken from 'deno task sim' in another proc
       ) => ["--endpoint", `${s.provider}.${role}=${url}`])
     );
     const r = loadConfig([
+      "--data-dir",
+      ":memory:",
       "--port",
       "0",
       "--view",

@@ -55,8 +55,13 @@ async function rejectsWith(dir: URL, re: RegExp): Promise<void> {
 Deno.test("discovers the three real providers in alphabetical order, each well-formed", async () => {
   const registry = await discoverProviders();
   assert.deepEqual(registry.names(), ["binance", "kraken", "okx"]);
-  assert.deepEqual(Object.keys(registry.get("okx")!.liveEndpoints), ["rest", "ws", "businessWs"]);
-  assert.deepEqual(Object.keys(registry.get("binance")!.liveEndpoints), ["rest", "ws"]);
+  assert.deepEqual(Object.keys(registry.get("okx")!.liveEndpoints), [
+    "rest",
+    "ws",
+    "businessWs",
+    "privateWs",
+  ]);
+  assert.deepEqual(Object.keys(registry.get("binance")!.liveEndpoints), ["rest", "ws", "wsApi"]);
   for (const m of registry.modules) {
     assert.equal(typeof m.createFeed, "function");
     assert.equal(typeof m.startSimulator, "function");

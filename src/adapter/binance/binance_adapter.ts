@@ -41,6 +41,8 @@ import { normalizeBinance } from "./normalize.ts";
 export const BINANCE_LIVE_ENDPOINTS = Object.freeze({
   rest: "https://api.binance.com",
   ws: "wss://stream.binance.com:9443",
+  /** WebSocket API: orders and the user-data subscription (the order venue). */
+  wsApi: "wss://ws-api.binance.com:443/ws-api/v3",
 });
 
 /** Streams the adapter can carry per symbol. */

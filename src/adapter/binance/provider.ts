@@ -16,8 +16,13 @@ import {
   type MarketFeed,
   SIM_HOST,
 } from "../../gateway/market_feeds.ts";
-import { type BinanceSim, startBinanceSim } from "../../sim/binance/mod.ts";
+import {
+  BINANCE_SIM_CREDENTIALS,
+  type BinanceSim,
+  startBinanceSim,
+} from "../../sim/binance/mod.ts";
 import { BINANCE_LIVE_ENDPOINTS, BinanceAdapter } from "./binance_adapter.ts";
+import { binanceCredentialsFromEnv, BinanceOrderVenue } from "./orders/mod.ts";
 
 /** The Binance feed, with its adapter and simulator exposed (tests, fault injection). */
 export interface BinanceFeed extends MarketFeed {
@@ -31,8 +36,8 @@ function startSim(
   return startBinanceSim({ hostname: SIM_HOST, port: 0, ...settings });
 }
 
-function urlsOf(sim: BinanceSim): { rest: string; ws: string } {
-  return { rest: sim.restUrl, ws: sim.wsUrl };
+function urlsOf(sim: BinanceSim): { rest: string; ws: string; wsApi: string } {
+  return { rest: sim.restUrl, ws: sim.wsUrl, wsApi: sim.wsApiUrl };
 }
 
 /** Binance: the adapter, and the embedded simulator in sim mode. */
@@ -77,6 +82,16 @@ export const provider: ProviderModule = {
   name: "binance",
   liveEndpoints: BINANCE_LIVE_ENDPOINTS,
   createFeed: binanceFeed,
+  simCredentials: BINANCE_SIM_CREDENTIALS,
+  orderEndpointRoles: ["wsApi"],
+  orderCredentialsFromEnv: () => binanceCredentialsFromEnv(),
+  createOrderVenue: ({ endpoints, credentials, logger }) =>
+    new BinanceOrderVenue({
+      restUrl: endpointOf(endpoints, "rest"),
+      wsApiUrl: endpointOf(endpoints, "wsApi"),
+      credentials: { apiKey: credentials.apiKey, secret: credentials.secret },
+      logger,
+    }),
   startSimulator: async (opts) => {
     const sim = await startSim(opts);
     // A replaying simulator has no generator; its symbols are then left as Binance writes them.

@@ -39,6 +39,8 @@ import { krakenSymbolOf, normalizeKrakenTicker, normalizeKrakenTrade } from "./n
 export const KRAKEN_LIVE_ENDPOINTS = Object.freeze({
   rest: "https://api.kraken.com",
   ws: "wss://ws.kraken.com/v2",
+  /** Authenticated socket: add_order, cancel_order, executions (the order venue). */
+  authWs: "wss://ws-auth.kraken.com/v2",
 });
 
 /** Book depths v2 accepts. */

@@ -21,8 +21,9 @@ import {
   SIM_HOST,
 } from "../../gateway/market_feeds.ts";
 import { DEFAULT_SYMBOL_SPECS } from "../../sim/market/mod.ts";
-import { type KrakenSim, startKrakenSim } from "../../sim/kraken/mod.ts";
+import { KRAKEN_SIM_CREDENTIALS, type KrakenSim, startKrakenSim } from "../../sim/kraken/mod.ts";
 import { KRAKEN_LIVE_ENDPOINTS, KrakenAdapter } from "./kraken_adapter.ts";
+import { krakenCredentialsFromEnv, KrakenOrderVenue } from "./orders/mod.ts";
 import { canonicalSymbolOf } from "./normalize.ts";
 
 /** Venue price offset of the simulator, so the same market differs a little per venue. */
@@ -45,8 +46,8 @@ function startSim(
   });
 }
 
-function urlsOf(sim: KrakenSim): { rest: string; ws: string } {
-  return { rest: sim.restUrl, ws: sim.wsUrl };
+function urlsOf(sim: KrakenSim): { rest: string; ws: string; authWs: string } {
+  return { rest: sim.restUrl, ws: sim.wsUrl, authWs: sim.authWsUrl };
 }
 
 function symbolsOf(sim: KrakenSim): string[] {
@@ -101,6 +102,16 @@ export const provider: ProviderModule = {
   name: "kraken",
   liveEndpoints: KRAKEN_LIVE_ENDPOINTS,
   createFeed: krakenFeed,
+  simCredentials: KRAKEN_SIM_CREDENTIALS,
+  orderEndpointRoles: ["authWs"],
+  orderCredentialsFromEnv: () => krakenCredentialsFromEnv(),
+  createOrderVenue: ({ endpoints, credentials, logger }) =>
+    new KrakenOrderVenue({
+      restUrl: endpointOf(endpoints, "rest"),
+      authWsUrl: endpointOf(endpoints, "authWs"),
+      credentials: { apiKey: credentials.apiKey, secret: credentials.secret },
+      logger,
+    }),
   startSimulator: async (opts) => {
     const sim = await startSim(opts);
     return { urls: urlsOf(sim), symbols: symbolsOf(sim), close: () => sim.close() };

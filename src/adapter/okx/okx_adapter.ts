@@ -46,6 +46,8 @@ export const OKX_LIVE_ENDPOINTS = Object.freeze({
   rest: "https://www.okx.com",
   ws: "wss://ws.okx.com:8443/ws/v5/public",
   businessWs: "wss://ws.okx.com:8443/ws/v5/business",
+  /** Private socket: login, orders and the orders channel (the order venue). */
+  privateWs: "wss://ws.okx.com:8443/ws/v5/private",
 });
 
 /** Channels the adapter can carry per instrument. */

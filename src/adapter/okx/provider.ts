@@ -19,8 +19,9 @@ import {
   RESEND_LEVELS_MAX,
   SIM_HOST,
 } from "../../gateway/market_feeds.ts";
-import { type OkxSim, startOkxSim } from "../../sim/okx/mod.ts";
+import { OKX_SIM_CREDENTIALS, type OkxSim, startOkxSim } from "../../sim/okx/mod.ts";
 import { OKX_LIVE_ENDPOINTS, OkxAdapter } from "./okx_adapter.ts";
+import { okxCredentialsFromEnv, OkxOrderVenue } from "./orders/mod.ts";
 
 /** Venue price offset of the simulator, so the same market differs a little per venue. */
 const OKX_PRICE_OFFSET_BPS = 3;
@@ -40,8 +41,15 @@ function startSim(settings: SimSettings & { hostname?: string; port?: number }):
   });
 }
 
-function urlsOf(sim: OkxSim): { rest: string; ws: string; businessWs: string } {
-  return { rest: sim.restUrl, ws: sim.wsUrl, businessWs: sim.businessWsUrl };
+function urlsOf(
+  sim: OkxSim,
+): { rest: string; ws: string; businessWs: string; privateWs: string } {
+  return {
+    rest: sim.restUrl,
+    ws: sim.wsUrl,
+    businessWs: sim.businessWsUrl,
+    privateWs: sim.privateWsUrl,
+  };
 }
 
 /** OKX: the adapter, and the embedded simulator in sim mode. */
@@ -85,6 +93,20 @@ export const provider: ProviderModule = {
   name: "okx",
   liveEndpoints: OKX_LIVE_ENDPOINTS,
   createFeed: okxFeed,
+  simCredentials: OKX_SIM_CREDENTIALS,
+  orderEndpointRoles: ["privateWs"],
+  orderCredentialsFromEnv: () => okxCredentialsFromEnv(),
+  createOrderVenue: ({ endpoints, credentials, logger }) =>
+    new OkxOrderVenue({
+      restUrl: endpointOf(endpoints, "rest"),
+      privateWsUrl: endpointOf(endpoints, "privateWs"),
+      credentials: {
+        apiKey: credentials.apiKey,
+        secret: credentials.secret,
+        passphrase: credentials.passphrase ?? "",
+      },
+      logger,
+    }),
   startSimulator: async (opts) => {
     const sim = await startSim(opts);
     return { urls: urlsOf(sim), symbols: [...sim.instIds], close: () => sim.close() };

@@ -13,6 +13,7 @@ import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
 import type { BookStateView } from "../../server/book_state_view.ts";
 import type { OrderVenue } from "../../orders/order_venue.ts";
+import type { Logger } from "../../telemetry/logger.ts";
 import type { BookResyncEvent, BookStateChange } from "./book_sync_state.ts";
 import type { TradeGapEvent } from "./trade_gap.ts";
 
@@ -108,6 +109,26 @@ export interface ProviderModule {
   startSimulator(opts: SimulatorStartOptions): Promise<SimulatorHandle>;
   /** Credentials the simulator accepts for trading, if it has a private side. */
   readonly simCredentials?: SimCredentials;
-  /** The trading side; undefined until the exchange has one wired. */
-  readonly createOrderVenue?: (opts: Readonly<Record<string, unknown>>) => OrderVenue;
+  /**
+   * The exchange's API keys from the environment (`SWITCHYARD_<PROVIDER>_API_KEY`, ...), or
+   * null when unset. Keys come from nowhere else, and are never logged.
+   */
+  readonly orderCredentialsFromEnv?: () => SimCredentials | null;
+  /**
+   * Roles of {@linkcode ProviderModule.liveEndpoints} only the trading side uses (`wsApi`):
+   * `--endpoint` may leave them out, and the provider then carries market data only.
+   */
+  readonly orderEndpointRoles?: readonly string[];
+  /** The trading side (see `src/orders/order_venue.ts`); absent: orders to it are refused. */
+  readonly createOrderVenue?: (opts: OrderVenueFactoryOptions) => OrderVenue;
+}
+
+/** What {@linkcode ProviderModule.createOrderVenue} gets. */
+export interface OrderVenueFactoryOptions {
+  /** The endpoints by role the provider's feed uses (simulator or exchange). */
+  readonly endpoints: EndpointUrls;
+  /** API key, secret (and passphrase) to sign with. */
+  readonly credentials: SimCredentials;
+  /** Where the venue logs (never keys, secrets, tokens or signatures). */
+  readonly logger: Logger;
 }

@@ -422,7 +422,8 @@ export function createOrderHarness(opts?: OrderHarnessOptions): OrderHarness {
     newOrder: (fields) => request(fields ?? {}, "new"),
     cancelOrder: (fields) => request(fields, "cancel"),
     async settle() {
-      for (let i = 0; i < 3; i++) await new Promise<void>((r) => setTimeout(r, 0));
+      // Enough macrotask turns for a reconcile (open orders, then queries) on a loaded machine.
+      for (let i = 0; i < 10; i++) await new Promise<void>((r) => setTimeout(r, 0));
     },
     inFlight: () => ({
       orderRequests: pools.orderRequest.inFlightCount(),

@@ -15,7 +15,11 @@
 import type { EndpointUrls, ProviderModule } from "../adapter/shared/provider_module.ts";
 import type { BoundedPool } from "../pool/mod.ts";
 import type { OrderRequest } from "../schema/order_request.ts";
-import { orderRequestFromCommand } from "../schema/mod.ts";
+import {
+  type OrderCancelCommand,
+  orderRequestFromCommand,
+  type OrderSubmitCommand,
+} from "../schema/mod.ts";
 import type { OrderCommandContext, OrderDesk, OrderOutcome } from "../server/mod.ts";
 import { ExecReportLog } from "../consumer/mod.ts";
 import {
@@ -157,34 +161,12 @@ export class GatewayOrderDesk implements OrderDesk {
     this.#clock = opts.clock ?? Date.now;
   }
 
-  submit(
-    cmd: Parameters<OrderDesk["submit"]>[0],
-    ctx: OrderCommandContext,
-  ): OrderOutcome {
-    const req = this.#acquire();
-    if (req === null) return this.#exhausted();
-    orderRequestFromCommand(cmd, {
-      consumerId: ctx.consumerId,
-      createdTsMs: this.#clock(),
-      traceId: ctx.traceId,
-      into: req,
-    });
-    return outcomeOf(this.#gateway.submit(req));
+  submit(cmd: OrderSubmitCommand, ctx: OrderCommandContext): OrderOutcome {
+    return this.#pass(cmd, ctx, (req) => this.#gateway.submit(req));
   }
 
-  cancel(
-    cmd: Parameters<OrderDesk["cancel"]>[0],
-    ctx: OrderCommandContext,
-  ): OrderOutcome {
-    const req = this.#acquire();
-    if (req === null) return this.#exhausted();
-    orderRequestFromCommand(cmd, {
-      consumerId: ctx.consumerId,
-      createdTsMs: this.#clock(),
-      traceId: ctx.traceId,
-      into: req,
-    });
-    return outcomeOf(this.#gateway.cancel(req));
+  cancel(cmd: OrderCancelCommand, ctx: OrderCommandContext): OrderOutcome {
+    return this.#pass(cmd, ctx, (req) => this.#gateway.cancel(req));
   }
 
   setTrading(consumerId: string, enabled: boolean): void {
@@ -199,8 +181,21 @@ export class GatewayOrderDesk implements OrderDesk {
     return this.#gateway.orders(consumerId, limit).map(wireIntent);
   }
 
-  #acquire(): OrderRequest | null {
-    return this.#requests.tryAcquire();
+  /** Fills a pooled request from `cmd` and hands it (and its ownership) to `send`. */
+  #pass(
+    cmd: OrderSubmitCommand | OrderCancelCommand,
+    ctx: OrderCommandContext,
+    send: (req: OrderRequest) => ReturnType<OrderGateway["submit"]>,
+  ): OrderOutcome {
+    const req = this.#requests.tryAcquire();
+    if (req === null) return this.#exhausted();
+    orderRequestFromCommand(cmd, {
+      consumerId: ctx.consumerId,
+      createdTsMs: this.#clock(),
+      traceId: ctx.traceId,
+      into: req,
+    });
+    return outcomeOf(send(req));
   }
 
   #exhausted(): OrderOutcome {

@@ -151,6 +151,21 @@ export class VenueUnavailableError extends Error {
   }
 }
 
+/**
+ * The structured logger a venue writes to (a logtape `Logger` fits). Never given keys, secrets,
+ * passphrases, tokens or signatures.
+ */
+export interface VenueLogger {
+  /** Detail. */
+  debug(message: string, properties?: Record<string, unknown>): void;
+  /** Normal operation. */
+  info(message: string, properties?: Record<string, unknown>): void;
+  /** Something recovered from. */
+  warn(message: string, properties?: Record<string, unknown>): void;
+  /** Something failed. */
+  error(message: string, properties?: Record<string, unknown>): void;
+}
+
 /** Callbacks a venue reports to (set once, before {@linkcode OrderVenue.start}). */
 export interface VenueListener {
   /** An order update; may repeat (the gateway de-duplicates) and may precede the place answer. */

@@ -31,7 +31,7 @@ function captureLogger(logs: string[]): BinanceVenueLogger {
   const put = (level: string) => (message: string, properties?: Record<string, unknown>) => {
     logs.push(`${level} ${message} ${JSON.stringify(properties ?? {})}`);
   };
-  return { debug: put("debug"), info: put("info"), warn: put("warn") };
+  return { debug: put("debug"), info: put("info"), warn: put("warn"), error: put("error") };
 }
 
 async function withVenue(fn: (h: Harness) => Promise<void>): Promise<void> {

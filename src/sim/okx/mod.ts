@@ -9,7 +9,7 @@
 export { OkxSim, type OkxSimOptions, type OkxSimStats, startOkxSim } from "./okx_sim.ts";
 export { type OkxConnectionSelector, OkxSimFaults } from "./okx_faults.ts";
 export type { OkxConnectionInfo, OkxEndpoint } from "./okx_connection.ts";
-export type { ChecksumMode, OkxBookSnapshot, OkxLevel } from "./okx_market_feed.ts";
+export type { BooksMode, ChecksumMode, OkxBookSnapshot, OkxLevel } from "./okx_market_feed.ts";
 export { checksumText, crc32, okxChecksum } from "./okx_checksum.ts";
 export {
   OKX_SIM_CREDENTIALS,

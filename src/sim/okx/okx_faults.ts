@@ -1,6 +1,6 @@
 /**
  * Fault knobs of the OKX simulator: a gap in the `books` seqId chain, a corrupted checksum, a
- * maintenance-style sequence reset, a silent stall and disconnects.
+ * maintenance-style sequence reset, a stale REST book snapshot, a silent stall and disconnects.
  *
  * @module
  */
@@ -44,6 +44,19 @@ export class OkxSimFaults {
    */
   resetSequence(instId: string): void {
     this.#arm(instId, "reset", 1);
+  }
+
+  /**
+   * Makes the next `count` answers of REST `GET /api/v5/market/books` for `instId` return the
+   * book as published now (captured at this call). Once the chain moves on, their `seqId` S is
+   * older than the first update a client buffered after subscribing (S < first `prevSeqId`),
+   * so a §4.4 bootstrap must fetch again.
+   */
+  staleRestBook(instId: string, count = 1): void {
+    if (!(Number.isInteger(count) && count >= 1)) {
+      throw new RangeError(`count: expected a positive integer, found ${count}`);
+    }
+    this.#feed.armStaleRestBook(instId, count);
   }
 
   /** Sends nothing on the selected connections for `durationMs` (socket open, no pong either). */

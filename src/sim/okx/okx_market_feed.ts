@@ -33,6 +33,13 @@ export interface OkxSubscriber {
 /** How the `checksum` field is filled. */
 export type ChecksumMode = "current" | "legacy";
 
+/**
+ * How a `books` subscription starts: `"snapshot"` (today's venue: an `action:"snapshot"` with
+ * `prevSeqId:-1` first) or `"no-snapshot"` (OKX's announced change, protocol notes §0/§8: only
+ * updates; clients bootstrap from REST `GET /api/v5/market/books`, §4.4).
+ */
+export type BooksMode = "snapshot" | "no-snapshot";
+
 /** The published book of one instrument at a `seqId`. */
 export interface OkxBookSnapshot {
   /** Instrument (`BTC-USDT`). */
@@ -61,6 +68,8 @@ export interface OkxFeedSettings {
   readonly candleBarMs: number;
   /** Checksum mode. */
   readonly checksumMode: ChecksumMode;
+  /** Whether a `books` subscription starts with a snapshot. */
+  readonly booksMode: BooksMode;
   /** Wall clock, ms since the epoch. */
   readonly clock: () => number;
 }
@@ -70,6 +79,10 @@ interface BookFaults {
   gap: number;
   corrupt: number;
   reset: number;
+  /** REST answers still to serve from `staleBook` instead of the current book. */
+  staleRest: number;
+  /** The book captured when the stale-REST fault was armed. */
+  staleBook: OkxBookSnapshot | null;
 }
 
 interface Aggregate {
@@ -125,6 +138,8 @@ export interface OkxFeedStats {
   readonly checksumsCorrupted: number;
   /** Sequence resets emitted. */
   readonly sequenceResets: number;
+  /** REST book answers served from an older, captured book (stale-REST fault). */
+  readonly staleRestBooks: number;
 }
 
 /**
@@ -147,6 +162,7 @@ export class OkxMarketFeed {
   #gapsInjected = 0;
   #checksumsCorrupted = 0;
   #sequenceResets = 0;
+  #staleRestBooks = 0;
 
   /** A feed over `generator`; `seed` drives the seqId jumps. */
   constructor(generator: MarketGenerator, settings: OkxFeedSettings, seed: number) {
@@ -165,7 +181,7 @@ export class OkxMarketFeed {
         seqId: 1_000_000 + this.#random.below(9_000_000),
         dirty: true,
         lastBookPushMs: nowMs,
-        faults: { gap: 0, corrupt: 0, reset: 0 },
+        faults: { gap: 0, corrupt: 0, reset: 0, staleRest: 0, staleBook: null },
         trades: [],
         lastTick: startTick,
         lastSteps: 0,
@@ -283,7 +299,8 @@ export class OkxMarketFeed {
       this.#subscribers.set(k, set);
     }
     if (set.has(subscriber)) return;
-    if (channel === "books") {
+    // No-snapshot mode: the newcomer just joins the chain; its first push is the next update.
+    if (channel === "books" && this.#settings.booksMode === "snapshot") {
       const snapshot = this.book(instId, BOOK_DEPTH);
       subscriber.send(JSON.stringify({
         arg: { channel, instId },
@@ -331,6 +348,36 @@ export class OkxMarketFeed {
     };
   }
 
+  /**
+   * What REST `GET /api/v5/market/books` answers: the published book, or, while the stale-REST
+   * fault is armed, the book captured when it was armed (an older `seqId`).
+   */
+  restBook(instId: string, levelsMax: number): OkxBookSnapshot {
+    const faults = this.#state(instId).faults;
+    if (faults.staleRest > 0 && faults.staleBook !== null) {
+      faults.staleRest--;
+      this.#staleRestBooks++;
+      const stale = faults.staleBook;
+      if (faults.staleRest === 0) faults.staleBook = null;
+      return {
+        ...stale,
+        bids: stale.bids.slice(0, levelsMax),
+        asks: stale.asks.slice(0, levelsMax),
+      };
+    }
+    return this.book(instId, levelsMax);
+  }
+
+  /**
+   * Makes the next `count` REST book answers of `instId` return the book as published now; once
+   * the chain has moved on, their `seqId` is older than any update a new subscriber buffers.
+   */
+  armStaleRestBook(instId: string, count: number): void {
+    const faults = this.#state(instId).faults;
+    if (faults.staleBook === null) faults.staleBook = this.book(instId, BOOK_DEPTH);
+    faults.staleRest += count;
+  }
+
   /** Arms a one-shot fault on the next book update of `instId`. */
   armBookFault(instId: string, kind: "gap" | "corrupt" | "reset"): void {
     this.#state(instId).faults[kind]++;
@@ -343,6 +390,7 @@ export class OkxMarketFeed {
       gapsInjected: this.#gapsInjected,
       checksumsCorrupted: this.#checksumsCorrupted,
       sequenceResets: this.#sequenceResets,
+      staleRestBooks: this.#staleRestBooks,
     };
   }
 

@@ -9,7 +9,9 @@
  *
  * Where it knowingly differs from the venue (protocol notes §1-§3, §7, §8):
  * - Only `trades`, `books`, `tickers` (public) and `candle1m` (business) are served; other
- *   channels get 60018. There is no 480/hour op limit, no 64008 upgrade notice, no books5/bbo-tbt and no "no-snapshot" mode.
+ *   channels get 60018. There is no 480/hour op limit, no 64008 upgrade notice and no
+ *   books5/bbo-tbt. The "no-snapshot" mode (`booksMode`) only drops the WS snapshot; REST
+ *   answers at once (no 50 ms cache refresh wait) and always at a published `seqId`.
  * - A subscribe/unsubscribe request with one bad arg is rejected as a whole (one error event).
  * - `tickers` 24 h statistics cover the time since start; `sodUtc0`/`sodUtc8` = `open24h`.
  * - `numOrders` is a function of the level size; REST `sz` above 400 is capped at 400.
@@ -32,6 +34,7 @@ import { OkxConnection, type OkxConnectionInfo, type OkxEndpoint } from "./okx_c
 import { OkxSimFaults } from "./okx_faults.ts";
 import {
   BOOK_DEPTH,
+  type BooksMode,
   type ChecksumMode,
   type OkxBookSnapshot,
   OkxMarketFeed,
@@ -71,6 +74,11 @@ export interface OkxSimOptions {
   readonly idleTimeoutMs?: number;
   /** `checksum` field: `"current"` (always 0, default) or `"legacy"` (signed CRC32). */
   readonly checksumMode?: ChecksumMode;
+  /**
+   * `"snapshot"` (default): a `books` subscription starts with `action:"snapshot"`;
+   * `"no-snapshot"`: only updates are pushed and clients bootstrap from REST (notes §4.4, §8).
+   */
+  readonly booksMode?: BooksMode;
   /** Wall clock for timestamps (default `Date.now`). */
   readonly clock?: () => number;
   /** Accounts of the private side (default: one, {@link OKX_SIM_CREDENTIALS}). */
@@ -103,6 +111,8 @@ export interface OkxSimStats {
   readonly checksumsCorrupted: number;
   /** Sequence resets sent. */
   readonly sequenceResets: number;
+  /** REST book answers served stale by the stale-REST fault. */
+  readonly staleRestBooks: number;
   /** Connections closed 4004 for idleness. */
   readonly idleCloses: number;
   /** REST requests answered. */
@@ -181,6 +191,7 @@ export class OkxSim {
       candlePushMs: positive("candlePushMs", options.candlePushMs ?? 1000),
       candleBarMs: positive("candleBarMs", options.candleBarMs ?? 60_000),
       checksumMode: options.checksumMode ?? "current",
+      booksMode: options.booksMode ?? "snapshot",
       clock: this.#clock,
     }, seed);
     this.instIds = this.#feed.instIds;
@@ -440,7 +451,7 @@ export class OkxSim {
     if (!(Number.isInteger(sz) && sz >= 1)) {
       return okxJson(400, "51000", "Parameter sz error");
     }
-    const book = this.#feed.book(instId, Math.min(sz, BOOK_DEPTH));
+    const book = this.#feed.restBook(instId, Math.min(sz, BOOK_DEPTH));
     return okxJson(200, "0", "", [{
       asks: book.asks,
       bids: book.bids,

@@ -24,6 +24,7 @@ import {
   type OrderVenue,
   type VenueCancelResult,
   type VenueListener,
+  type VenueLogger,
   type VenueOrder,
   type VenueOrderStatus,
   type VenuePlaceResult,
@@ -38,12 +39,8 @@ import type { BinanceCredentials } from "./binance_credentials.ts";
 import { execUpdateFromReport, orderStatusFromQuery } from "./binance_order_mapping.ts";
 import { type BinanceParamValue, binanceWsApiSignature } from "./binance_signing.ts";
 
-/** The subset of a structured logger the venue uses (a logtape `Logger` fits). */
-export interface BinanceVenueLogger {
-  debug(message: string, properties?: Record<string, unknown>): void;
-  info(message: string, properties?: Record<string, unknown>): void;
-  warn(message: string, properties?: Record<string, unknown>): void;
-}
+/** The venue's logger (see `VenueLogger` in `src/orders/order_venue.ts`). */
+export type BinanceVenueLogger = VenueLogger;
 
 /** Options of {@linkcode BinanceOrderVenue}. */
 export interface BinanceOrderVenueOptions {

@@ -31,6 +31,7 @@ import {
   type VenueCancelResult,
   type VenueExecUpdate,
   type VenueListener,
+  type VenueLogger,
   type VenueOrder,
   type VenueOrderState,
   type VenueOrderStatus,
@@ -73,17 +74,8 @@ export const KRAKEN_VENUE_IDLE_TIMEOUT_MS_DEFAULT = 15_000;
 /** Orders whose identity (order id → client id, symbol) is remembered at most. */
 export const KRAKEN_VENUE_ORDERS_TRACKED_MAX = 100_000;
 
-/** The structured logger the venue writes to (a logtape `Logger` fits). */
-export interface KrakenVenueLogger {
-  /** Detail. */
-  debug(message: string, properties?: Record<string, unknown>): void;
-  /** Normal operation. */
-  info(message: string, properties?: Record<string, unknown>): void;
-  /** Something recovered from. */
-  warn(message: string, properties?: Record<string, unknown>): void;
-  /** Something failed. */
-  error(message: string, properties?: Record<string, unknown>): void;
-}
+/** The venue's logger (see `VenueLogger` in `src/orders/order_venue.ts`). */
+export type KrakenVenueLogger = VenueLogger;
 
 /** Options of {@linkcode KrakenOrderVenue}. */
 export interface KrakenOrderVenueOptions {

@@ -30,6 +30,7 @@ import {
   type VenueCancelResult,
   type VenueExecUpdate,
   type VenueListener,
+  type VenueLogger,
   type VenueOrder,
   type VenueOrderStatus,
   type VenuePlaceResult,
@@ -65,13 +66,8 @@ export const OKX_VENUE_START_TIMEOUT_MS_DEFAULT = 20_000;
 /** Pages of orders-pending read by openOrders() at most (100 orders each). */
 export const OKX_OPEN_ORDER_PAGES_MAX = 100;
 
-/** The logging surface the venue uses (a `@logtape/logtape` Logger fits). */
-export interface OkxVenueLogger {
-  debug(message: string, properties?: Record<string, unknown>): void;
-  info(message: string, properties?: Record<string, unknown>): void;
-  warn(message: string, properties?: Record<string, unknown>): void;
-  error(message: string, properties?: Record<string, unknown>): void;
-}
+/** The venue's logger (see `VenueLogger` in `src/orders/order_venue.ts`). */
+export type OkxVenueLogger = VenueLogger;
 
 /** Options of {@linkcode OkxOrderVenue}. */
 export interface OkxOrderVenueOptions {

@@ -27,6 +27,7 @@ import {
   type BookStateView,
   ConsumerAuth,
   OrderControl,
+  type OrderDesk,
   type RunningHttpServer,
   startHttpServer,
   StreamServer,
@@ -103,6 +104,11 @@ export class Gateway {
   #stopping: Promise<void> | null = null;
   /** The order side (R-11..R-13): journal, venues, reports. */
   orders: OrderGateway | null = null;
+  /**
+   * Orders for in-process strategies: the same desk the WebSocket and HTTP surfaces call, with
+   * no token (code in this process is trusted); the trading switch still applies.
+   */
+  desk: OrderDesk | null = null;
   readonly #venues = new Map<string, OrderVenue>();
   #ordersStarted: Promise<void> = Promise.resolve();
   server: RunningHttpServer | null = null;
@@ -372,8 +378,9 @@ export class Gateway {
       logger: componentLogger("orders"),
     });
     registerOrderMetrics(metrics, gw.orders);
+    gw.desk = new GatewayOrderDesk({ gateway: gw.orders, requests: pools.orderRequest });
     const orderControl = new OrderControl({
-      desk: new GatewayOrderDesk({ gateway: gw.orders, requests: pools.orderRequest }),
+      desk: gw.desk,
       auth: new ConsumerAuth(config),
       metrics,
       onDeskError: (err) => log.error("order desk failed: {error}", { error: err }),

@@ -1,10 +1,21 @@
 /**
  * `deno task bench:e2e`: the end-to-end benchmark. Simulator -> WebSocket -> adapter ->
  * conductor -> dispatcher -> 1 and 3 in-process consumers, 50 symbols, at fixed rates and to
- * saturation, pooled and unpooled in the same run. Prints a Markdown report and writes it to
- * `bench/results/e2e.md` (raw numbers to `bench/results/e2e.json`). Method: `bench/e2e/report.ts`.
+ * saturation, pooled and unpooled in the same run. Two suites: `binance` (one venue, 50
+ * symbols) and `multi` (Binance, OKX and Kraken simulators, 50 symbols each, 150 books; the
+ * total rate split evenly between them; per-venue e2e p99 columns). Prints a Markdown report and
+ * writes it to `bench/results/e2e.md` (raw numbers to `bench/results/e2e.json`; a suite not run
+ * keeps its numbers from the previous run). Method: `bench/e2e/report.ts`.
  *
- * Flags (defaults keep the whole run under about 5 minutes):
+ * Flags (defaults keep the whole run under about 8 minutes on 2 cores):
+ *   --suites=binance,multi              suites to run (`--suites=binance`: the Binance-only run)
+ *   --multi-warm-s=2 --multi-measure-s=5    multi: fixed-rate warm-up and window, seconds
+ *   --multi-rates=1000,10000,50000      multi: fixed total rates, events per second
+ *   --multi-unpooled-rates=10000        multi: rates also run unpooled
+ *   --multi-floor-rates=10000           multi: rates with a bare-WebSocket floor run
+ *   --multi-sat / --no-multi-sat        multi: saturation, the three simulators flat out
+ *   --multi-sat-events=200000           multi: generator events/s asked of each simulator then
+ * Binance suite:
  *   --warm-s=3 --measure-s=7            fixed-rate warm-up and window, seconds
  *   --rates=1000,10000,50000            fixed rates, events (frames) per second
  *   --consumers=1,3                     consumer counts
@@ -24,6 +35,7 @@
 import { parseArgs } from "node:util";
 import {
   BenchChild,
+  type BenchProvider,
   type BlastChildArgs,
   childPermissions,
   E2E_SYMBOLS_DEFAULT,
@@ -59,6 +71,14 @@ interface Options {
   symbols: number;
   simTickMs: number;
   fromJson: boolean;
+  suites: ("binance" | "multi")[];
+  multiWarmS: number;
+  multiMeasureS: number;
+  multiRates: number[];
+  multiUnpooledRates: number[];
+  multiFloorRates: number[];
+  multiSat: boolean;
+  multiSatEvents: number;
 }
 
 function numberList(text: string, what: string): number[] {
@@ -100,6 +120,15 @@ function parseOptions(argv: string[]): Options {
       "sim-tick-ms": { type: "string", default: "1" },
       "from-json": { type: "boolean", default: false },
       symbols: { type: "string", default: String(E2E_SYMBOLS_DEFAULT) },
+      suites: { type: "string", default: "binance,multi" },
+      "multi-warm-s": { type: "string", default: "2" },
+      "multi-measure-s": { type: "string", default: "5" },
+      "multi-rates": { type: "string", default: "1000,10000,50000" },
+      "multi-unpooled-rates": { type: "string", default: "10000" },
+      "multi-floor-rates": { type: "string", default: "10000" },
+      "multi-sat": { type: "boolean", default: true },
+      "no-multi-sat": { type: "boolean", default: false },
+      "multi-sat-events": { type: "string", default: "200000" },
     },
     strict: true,
   });
@@ -109,7 +138,23 @@ function parseOptions(argv: string[]): Options {
       throw new RangeError(`--modes: expected pooled and/or unpooled, found "${m}"`);
     }
   }
+  const suites = values.suites.split(",").map((m) => m.trim());
+  for (const m of suites) {
+    if (m !== "binance" && m !== "multi") {
+      throw new RangeError(`--suites: expected binance and/or multi, found "${m}"`);
+    }
+  }
+  const optionalList = (text: string, what: string): number[] =>
+    text.trim() === "" ? [] : numberList(text, what);
   return {
+    suites: suites as ("binance" | "multi")[],
+    multiWarmS: positive(values["multi-warm-s"], "multi-warm-s"),
+    multiMeasureS: positive(values["multi-measure-s"], "multi-measure-s"),
+    multiRates: numberList(values["multi-rates"], "multi-rates"),
+    multiUnpooledRates: optionalList(values["multi-unpooled-rates"], "multi-unpooled-rates"),
+    multiFloorRates: optionalList(values["multi-floor-rates"], "multi-floor-rates"),
+    multiSat: values["multi-sat"] && !values["no-multi-sat"],
+    multiSatEvents: positive(values["multi-sat-events"], "multi-sat-events"),
     warmS: positive(values["warm-s"], "warm-s"),
     measureS: positive(values["measure-s"], "measure-s"),
     rates: numberList(values.rates, "rates"),
@@ -164,12 +209,60 @@ function plan(o: Options): ScenarioSpec[] {
   return specs;
 }
 
+/** The three venues, in key order. */
+const MULTI_PROVIDERS: BenchProvider[] = ["binance", "okx", "kraken"];
+
+/**
+ * The several-venue scenarios: every rate pooled at each consumer count, unpooled at the
+ * `multiUnpooledRates`, a floor at the `multiFloorRates`, and the simulators flat out.
+ */
+function planMulti(o: Options): ScenarioSpec[] {
+  const specs: ScenarioSpec[] = [];
+  for (const rate of o.multiRates) {
+    const base = {
+      label: rateLabel(rate),
+      source: "sim" as const,
+      framesPerSecond: rate,
+      providers: MULTI_PROVIDERS,
+      warmMs: o.multiWarmS * 1000,
+      measureMs: o.multiMeasureS * 1000,
+    };
+    const modes = o.multiUnpooledRates.includes(rate) ? [false, true] : [false];
+    for (const consumers of o.consumers) {
+      for (const unpooled of modes) specs.push({ ...base, consumers, unpooled });
+    }
+    if (o.multiFloorRates.includes(rate)) {
+      specs.push({ ...base, consumers: 0, unpooled: false, floor: true });
+    }
+  }
+  for (const consumers of o.multiSat ? o.consumers : []) {
+    specs.push({
+      label: "max",
+      source: "sim",
+      framesPerSecond: 0,
+      simEventsPerSecond: o.multiSatEvents,
+      providers: MULTI_PROVIDERS,
+      consumers,
+      unpooled: false,
+      warmMs: o.multiWarmS * 1000,
+      measureMs: o.multiMeasureS * 1000,
+    });
+  }
+  return specs;
+}
+
 function progress(r: ScenarioResult): string {
   const e = r.endToEnd;
   const mode = r.spec.floor === true ? "floor" : r.spec.unpooled ? "unpooled" : "pooled";
-  return `  ${r.spec.label} x${r.spec.consumers} ${mode}: ${
+  const venues = (r.byProvider ?? []).length < 2
+    ? ""
+    : ` (${
+      r.byProvider!.map((b) => `${b.provider} ${b.endToEnd?.p99.toFixed(2) ?? "-"}`).join(", ")
+    })`;
+  const multi = (r.spec.providers ?? []).length > 1 ? "3 venues " : "";
+  return `  ${multi}${r.spec.label} x${r.spec.consumers} ${mode}: ${
     (r.pipeline.dispatched / r.windowS).toFixed(0)
-  } ev/s, e2e p99 ${e === null ? "-" : e.p99.toFixed(3)} ms, ${
+  } ev/s, e2e p99 ${e === null ? "-" : e.p99.toFixed(3)} ms${venues}, ${
     (r.pipeline.allocatedBytes / Math.max(1, r.pipeline.dispatched)).toFixed(0)
   } B/ev, GC max ${r.gc.maxMs.toFixed(2)} ms`;
 }
@@ -180,63 +273,216 @@ interface Failure {
   error: string;
 }
 
-function renderReport(
+function failureLines(failures: readonly Failure[]): string[] {
+  return failures.map((f) =>
+    `- FAILED to run: ${f.spec.label} x${f.spec.consumers} ${
+      f.spec.floor === true ? "floor" : f.spec.unpooled ? "unpooled" : "pooled"
+    }: ${f.error.split("\n")[0]}`
+  );
+}
+
+function renderBinance(
   header: ReportHeader,
   results: readonly ScenarioResult[],
   failures: readonly Failure[],
-): string {
+): string[] {
   const blaster = header.blaster === null
     ? ""
     : `; saturation: ${header.satWarmS} s warm-up + ${header.satMeasureS} s window, ${header.blaster.frames} frames generated in ${
       (header.blaster.prepMs / 1000).toFixed(1)
     } s`;
   return [
+    "## Binance, 50 symbols",
+    "",
+    `${header.symbols} symbols, simulator tick ${header.simTickMs} ms; fixed rates: ${header.warmS} s warm-up + ${header.measureS} s window${blaster}. ` +
+    `Suite ${header.elapsedS.toFixed(0)} s.`,
+    "",
+    renderMainTable(results),
+    "",
+    "### Verdicts",
+    "",
+    ...renderVerdicts(results).map((v) => `- ${v}`),
+    ...failureLines(failures),
+    "",
+    "### Details",
+    "",
+    renderDetailsTable(results),
+    "",
+  ];
+}
+
+/** Context of the several-venue suite. */
+interface MultiHeader {
+  warmS: number;
+  measureS: number;
+  symbols: number;
+  simTickMs: number;
+  satEventsPerSecond: number | null;
+  elapsedS: number;
+}
+
+function renderMulti(
+  header: MultiHeader,
+  results: readonly ScenarioResult[],
+  failures: readonly Failure[],
+): string[] {
+  const flatOut = results.filter((r) => r.spec.framesPerSecond === 0 && r.spec.floor !== true);
+  return [
+    `## 3 providers (Binance + OKX + Kraken) x ${header.symbols} symbols = ${
+      3 * header.symbols
+    } books`,
+    "",
+    `Each simulator serves the same ${header.symbols} symbols (OKX and Kraken at +3 and -4 bp, as in the gateway) at a third of the row's rate, tick ${header.simTickMs} ms; ` +
+    `every consumer is subscribed to all ${
+      3 * header.symbols
+    } books x all market kinds. Shorter rows than the Binance suite (${header.warmS} s warm-up + ${header.measureS} s window) to keep the whole task near 8 minutes. ` +
+    "Pool capacities are the gateway defaults x 3 (WsFrame, ProviderRaw, CanonicalEvent; see Method). " +
+    `Saturation: the three simulators flat out (${
+      header.satEventsPerSecond ?? "-"
+    } generator events/s asked of each): the simulators, not the pipeline, are the limit on 2 cores (pipeline CPU column). ` +
+    `Suite ${header.elapsedS.toFixed(0)} s.`,
+    "",
+    renderMainTable(results),
+    "",
+    "### Verdicts",
+    "",
+    ...renderVerdicts(results).map((v) => `- ${v}`),
+    ...flatOut.map((r) =>
+      `- INFO: simulators flat out, ${r.spec.consumers} consumer(s): ${
+        (r.pipeline.dispatched / r.windowS / 1000).toFixed(1)
+      }k events/s with the pipeline at ${
+        ((r.pipeline.cpuMs / 1000 / r.windowS) * 100).toFixed(0)
+      } % of a core (a lower bound of the 3-venue ceiling; the Binance blaster rows above measure the pipeline's)`
+    ),
+    ...failureLines(failures),
+    "",
+    "### Details",
+    "",
+    renderDetailsTable(results),
+    "",
+  ];
+}
+
+/** What `e2e.json` holds (`multi` absent in runs saved before the 3-venue suite). */
+interface SavedRun {
+  header: ReportHeader | null;
+  results: ScenarioResult[];
+  failures: Failure[];
+  multi?: { header: MultiHeader; results: ScenarioResult[]; failures: Failure[] } | null;
+}
+
+function renderReport(saved: SavedRun, command: string, elapsedS: number): string {
+  return [
     "# End-to-end benchmark: simulator -> WebSocket -> adapter -> conductor -> dispatcher -> consumers",
     "",
     `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${
       new Date().toISOString()
-    }, ${navigator.hardwareConcurrency} cores. ` +
-    `Command: \`${header.command}\`. ${header.symbols} symbols, simulator tick ${header.simTickMs} ms; fixed rates: ${header.warmS} s warm-up + ${header.measureS} s window${blaster}. ` +
-    `Whole run ${header.elapsedS.toFixed(0)} s.`,
+    }, ${navigator.hardwareConcurrency} cores. Command: \`${command}\`. Whole run ${
+      elapsedS.toFixed(0)
+    } s.`,
     "",
     "events/s = canonical events dispatched per second (each to every consumer). e2e = simulator `send()` to consumer delivery; in-proc = adapter receive stamp to delivery. B/event = heap bytes allocated in the pipeline process per dispatched event. CPU = pipeline process, share of one core; host busy = whole machine.",
     "",
-    renderMainTable(results),
-    "",
-    "## Verdicts",
-    "",
-    ...renderVerdicts(results).map((v) => `- ${v}`),
-    ...failures.map((f) =>
-      `- FAILED to run: ${f.spec.label} x${f.spec.consumers} ${
-        f.spec.unpooled ? "unpooled" : "pooled"
-      }: ${f.error.split("\n")[0]}`
-    ),
-    "",
-    "## Details",
-    "",
-    renderDetailsTable(results),
-    "",
+    ...(saved.header === null ? [] : renderBinance(saved.header, saved.results, saved.failures)),
+    ...(saved.multi == null
+      ? []
+      : renderMulti(saved.multi.header, saved.multi.results, saved.multi.failures)),
     METHOD_NOTES,
+    "",
+    MULTI_METHOD_NOTES,
     "",
   ].join("\n");
 }
 
-/** What `e2e.json` holds. */
-interface SavedRun {
-  header: ReportHeader;
-  results: ScenarioResult[];
-  failures: Failure[];
+/** How the 3-venue suite differs from the Binance one (kept next to the numbers). */
+const MULTI_METHOD_NOTES = `### Method of the 3-provider suite
+
+- **Sources.** Three simulator children (\`startBinanceSim\`, \`startOkxSim\`, \`startKrakenSim\`),
+  each with the 50 benchmark symbols (\`benchSymbolSpecs\`: the 12 defaults + 38 clones; the OKX
+  and Kraken simulators take the same \`symbolSpecs\`), each steered to a third of the row's
+  rate. Until their warm-up they run at 1000 generator events/s so the 150 books sync and the
+  clocks are probed on a quiet host. Binance steers on frames sent; OKX and Kraken on the
+  canonical events their frames carry (a Kraken trade message holds all trades of a tick),
+  counted by the send log. The OKX simulator gained a \`setRate\` for this (the others had one).
+- **Pipeline.** One \`BinanceAdapter\`, \`OkxAdapter\` and \`KrakenAdapter\` (default channels: Binance
+  trade/depth/bookTicker/kline, OKX trades/books/tickers, Kraken trade/book/ticker) into one
+  \`Conductor\` -> \`Dispatcher\`; each consumer subscribes to all 150 books x all market kinds.
+  Pool capacities are the gateway defaults x 3 (with the defaults, 3 venues x 50 symbols at
+  10k events/s exhausted \`CanonicalEvent\` during the initial book sync).
+- **Latency.** Each simulator child wraps \`WebSocket.prototype.send\` exactly as the Binance one
+  does; each child's clock offset is probed separately and its send times are moved onto the
+  pipeline's clock before the join. Keys (\`bench/e2e/frame_key.ts\`): OKX \`tradeId\`, books
+  \`seqId\` (updates), tickers \`ts\`; Kraken \`trade_id\` (one per trade item) and, for book
+  updates, the message's position in that symbol's book messages (v2 books carry no sequence;
+  the adapter numbers its book events the same way). Kraken tickers carry no id and count in
+  *in-proc* only, like klines and snapshots. The per-venue columns are each venue's keyed events.
+- **Floor.** One bare WebSocket per venue in the pipeline's place (OKX and Kraken subscribed
+  with their own subscribe messages).`;
+
+async function runSuite(
+  specs: readonly ScenarioSpec[],
+  ctx: ScenarioContext,
+  options: Options,
+  onBlaster: (info: ReportHeader["blaster"]) => void,
+): Promise<{ results: ScenarioResult[]; failures: Failure[] }> {
+  const results: ScenarioResult[] = [];
+  const failures: Failure[] = [];
+  for (const spec of specs) {
+    if (spec.source === "blast" && ctx.blaster === null) {
+      const args: BlastChildArgs = {
+        seed: options.seed,
+        symbols: options.symbols,
+        frames: options.satFrames,
+        eventsPerSecond: BLAST_EVENTS_PER_SECOND,
+        highWaterBytes: BLAST_HIGH_WATER_BYTES,
+      };
+      console.error(`  generating ${options.satFrames} frames for saturation...`);
+      ctx.blaster = BenchChild.spawn({
+        name: "blaster",
+        script: new URL("./e2e/blast_child.ts", import.meta.url),
+        args,
+        permissions: childPermissions(ctx.tmpDir),
+        cwd: ctx.cwd,
+      });
+      const ready = await ctx.blaster.waitFor<
+        { restUrl: string; wsUrl: string; frames: number; prepMs: number }
+      >("READY", 300_000);
+      ctx.blasterUrls = { restUrl: ready.restUrl, wsUrl: ready.wsUrl };
+      ctx.blasterFrames = ready.frames;
+      onBlaster({ frames: ready.frames, prepMs: ready.prepMs });
+    }
+    try {
+      const result = await runScenario(spec, ctx);
+      results.push(result);
+      console.error(progress(result));
+    } catch (err) {
+      // One broken scenario must not cost the rest of the run; it is listed in the report.
+      failures.push({ spec, error: String((err as Error)?.message ?? err) });
+      console.error(`  ${spec.label} x${spec.consumers}: FAILED: ${(err as Error)?.message}`);
+    }
+  }
+  return { results, failures };
 }
 
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
   const root = new URL("../", import.meta.url);
   const resultsDir = new URL("./results/", import.meta.url);
+  const jsonUrl = new URL("./e2e.json", resultsDir);
+  const command = ["deno task bench:e2e", ...Deno.args].join(" ");
+  let previous: SavedRun | null = null;
+  try {
+    previous = JSON.parse(await Deno.readTextFile(jsonUrl)) as SavedRun;
+  } catch {
+    previous = null; // first run
+  }
   if (options.fromJson) {
-    const saved = JSON.parse(
-      await Deno.readTextFile(new URL("./e2e.json", resultsDir)),
-    ) as SavedRun;
-    const text = renderReport(saved.header, saved.results, saved.failures ?? []);
+    if (previous === null) throw new Error("expected bench/results/e2e.json, found none");
+    const text = renderReport(
+      { ...previous, failures: previous.failures ?? [] },
+      command,
+      (previous.header?.elapsedS ?? 0) + (previous.multi?.header.elapsedS ?? 0),
+    );
     console.log(text);
     await Deno.writeTextFile(new URL("./e2e.md", resultsDir), text);
     return;
@@ -244,7 +490,6 @@ async function main(): Promise<void> {
   const tmpDir = new URL("./results/.e2e_tmp/", import.meta.url);
   await Deno.mkdir(tmpDir, { recursive: true });
   const startMs = performance.now();
-  const specs = plan(options);
   const ctx: ScenarioContext = {
     cwd: root.pathname,
     tmpDir: tmpDir.pathname.replace(/\/$/, ""),
@@ -255,68 +500,65 @@ async function main(): Promise<void> {
     blasterFrames: 0,
     blasterUrls: null,
   };
-  const results: ScenarioResult[] = [];
-  const failures: Failure[] = [];
+  // A suite not run keeps its numbers from the previous run.
+  const saved: SavedRun = {
+    header: previous?.header ?? null,
+    results: previous?.results ?? [],
+    failures: previous?.failures ?? [],
+    multi: previous?.multi ?? null,
+  };
   let blasterInfo: ReportHeader["blaster"] = null;
   try {
-    console.error(`e2e: ${specs.length} scenarios`);
-    for (const spec of specs) {
-      if (spec.source === "blast" && ctx.blaster === null) {
-        const args: BlastChildArgs = {
-          seed: options.seed,
+    if (options.suites.includes("binance")) {
+      const specs = plan(options);
+      const suiteStartMs = performance.now();
+      console.error(`e2e binance: ${specs.length} scenarios`);
+      const run = await runSuite(specs, ctx, options, (info) => blasterInfo = info);
+      await ctx.blaster?.close();
+      ctx.blaster = null;
+      saved.header = {
+        command,
+        warmS: options.warmS,
+        measureS: options.measureS,
+        satWarmS: options.satWarmS,
+        satMeasureS: options.satMeasureS,
+        symbols: options.symbols,
+        simTickMs: options.simTickMs,
+        elapsedS: (performance.now() - suiteStartMs) / 1000,
+        blaster: blasterInfo,
+      };
+      saved.results = run.results;
+      saved.failures = run.failures;
+    }
+    if (options.suites.includes("multi")) {
+      const specs = planMulti(options);
+      const suiteStartMs = performance.now();
+      console.error(
+        `e2e 3 providers: ${specs.length} scenarios (${options.multiWarmS} s warm-up + ${options.multiMeasureS} s window per row)`,
+      );
+      const run = await runSuite(specs, ctx, options, () => {});
+      saved.multi = {
+        header: {
+          warmS: options.multiWarmS,
+          measureS: options.multiMeasureS,
           symbols: options.symbols,
-          frames: options.satFrames,
-          eventsPerSecond: BLAST_EVENTS_PER_SECOND,
-          highWaterBytes: BLAST_HIGH_WATER_BYTES,
-        };
-        console.error(`  generating ${options.satFrames} frames for saturation...`);
-        ctx.blaster = BenchChild.spawn({
-          name: "blaster",
-          script: new URL("./e2e/blast_child.ts", import.meta.url),
-          args,
-          permissions: childPermissions(ctx.tmpDir),
-          cwd: ctx.cwd,
-        });
-        const ready = await ctx.blaster.waitFor<
-          { restUrl: string; wsUrl: string; frames: number; prepMs: number }
-        >("READY", 300_000);
-        ctx.blasterUrls = { restUrl: ready.restUrl, wsUrl: ready.wsUrl };
-        ctx.blasterFrames = ready.frames;
-        blasterInfo = { frames: ready.frames, prepMs: ready.prepMs };
-      }
-      try {
-        const result = await runScenario(spec, ctx);
-        results.push(result);
-        console.error(progress(result));
-      } catch (err) {
-        // One broken scenario must not cost the rest of the run; it is listed in the report.
-        failures.push({ spec, error: String((err as Error)?.message ?? err) });
-        console.error(`  ${spec.label} x${spec.consumers}: FAILED: ${(err as Error)?.message}`);
-      }
+          simTickMs: options.simTickMs,
+          satEventsPerSecond: options.multiSat ? options.multiSatEvents : null,
+          elapsedS: (performance.now() - suiteStartMs) / 1000,
+        },
+        results: run.results,
+        failures: run.failures,
+      };
     }
   } finally {
     await ctx.blaster?.close();
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
-  const header: ReportHeader = {
-    command: ["deno task bench:e2e", ...Deno.args].join(" "),
-    warmS: options.warmS,
-    measureS: options.measureS,
-    satWarmS: options.satWarmS,
-    satMeasureS: options.satMeasureS,
-    symbols: options.symbols,
-    simTickMs: options.simTickMs,
-    elapsedS: (performance.now() - startMs) / 1000,
-    blaster: blasterInfo,
-  };
-  const text = renderReport(header, results, failures);
+  const text = renderReport(saved, command, (performance.now() - startMs) / 1000);
   console.log(text);
   await Deno.mkdir(resultsDir, { recursive: true });
   await Deno.writeTextFile(new URL("./e2e.md", resultsDir), text);
-  await Deno.writeTextFile(
-    new URL("./e2e.json", resultsDir),
-    JSON.stringify({ header, results, failures }, null, 1) + "\n",
-  );
+  await Deno.writeTextFile(jsonUrl, JSON.stringify(saved, null, 1) + "\n");
 }
 
 if (import.meta.main) await main();

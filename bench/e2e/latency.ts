@@ -29,6 +29,8 @@ export function percentiles(values: Float64Array): Percentiles | null {
 export interface JoinedLatencies {
   /** Simulator `send()` to consumer delivery. */
   endToEnd: Float64Array;
+  /** The key of each `endToEnd` sample. */
+  endToEndKeys: Float64Array;
   /** Simulator `send()` to the adapter's receive stamp (`recvTsMs`). */
   wire: Float64Array;
   /** Receive stamp to consumer delivery, for every delivery with a stamp (keyed or not). */
@@ -53,6 +55,7 @@ export function joinLatencies(
   for (let i = 0; i + 1 < sends.length; i += 2) sentAt.set(sends[i], sends[i + 1]);
   const count = Math.floor(deliveries.length / 3);
   const endToEnd = new Float64Array(count);
+  const endToEndKeys = new Float64Array(count);
   const wire = new Float64Array(count);
   const inProcess = new Float64Array(count);
   let stamped = 0;
@@ -69,11 +72,13 @@ export function joinLatencies(
     const sentMs = sentAt.get(key);
     if (sentMs === undefined) continue;
     endToEnd[matched] = deliveredMs - sentMs - pipelineMinusSourceMs;
+    endToEndKeys[matched] = key;
     wire[matched] = recvMs - sentMs - pipelineMinusSourceMs;
     matched++;
   }
   return {
     endToEnd: endToEnd.subarray(0, matched),
+    endToEndKeys: endToEndKeys.subarray(0, matched),
     wire: wire.subarray(0, matched),
     inProcess: inProcess.subarray(0, stamped),
     keyed,

@@ -9,7 +9,7 @@
 export { BenchChild, type ClockOffset, type SpawnOptions } from "./bench_child.ts";
 export { type GcPause, parseGcTrace, pausesInWindow } from "./gc_trace.ts";
 export { joinLatencies, type Percentiles, percentiles } from "./latency.ts";
-export type { PipelineChildArgs, PipelineResult } from "./pipeline_child.ts";
+export type { PipelineChildArgs, PipelineResult, PipelineSource } from "./pipeline_child.ts";
 export {
   bytesPerEvent,
   E2E_TARGETS,
@@ -22,6 +22,7 @@ export {
 } from "./report.ts";
 export {
   childPermissions,
+  providersOf,
   runScenario,
   type ScenarioContext,
   type ScenarioResult,
@@ -29,4 +30,5 @@ export {
 } from "./scenario.ts";
 export type { BlastChildArgs } from "./blast_child.ts";
 export type { SimChildArgs } from "./sim_child.ts";
+export { BENCH_PROVIDERS, type BenchProvider, FrameKeys, NO_KEY } from "./frame_key.ts";
 export { benchSymbolSpecs, E2E_SYMBOLS_DEFAULT } from "./symbol_specs.ts";

@@ -1,8 +1,9 @@
 /**
- * Child process: the measured pipeline. Binance adapter -> conductor -> dispatcher -> N
- * in-process consumers, wired as in the gateway, with the six schema pools pooled or unpooled.
- * With `floor` it measures the runtime's share instead: a bare built-in `WebSocket` on the same
- * streams whose `onmessage` only counts (what receiving costs before the gateway does anything).
+ * Child process: the measured pipeline. One adapter per source venue (Binance, OKX, Kraken) ->
+ * conductor -> dispatcher -> N in-process consumers, wired as in the gateway, with the six schema
+ * pools pooled or unpooled. With `floor` it measures the runtime's share instead: one bare
+ * built-in `WebSocket` per venue on the same streams whose `onmessage` only counts (what
+ * receiving costs before the gateway does anything).
  * Run with `--v8-flags=--trace-gc,--trace-gc-nvp,--expose-gc`: V8 prints one JSON line per GC
  * pause on stdout, and one forced GC right before the measurement window marks V8's clock.
  *
@@ -18,26 +19,35 @@
 import { getHeapStatistics } from "node:v8";
 import os from "node:os";
 import process from "node:process";
-import { BinanceAdapter, type BinanceAdapterEvent } from "../../src/adapter/binance/mod.ts";
+import { BinanceAdapter } from "../../src/adapter/binance/mod.ts";
+import { KrakenAdapter } from "../../src/adapter/kraken/mod.ts";
+import { OkxAdapter } from "../../src/adapter/okx/mod.ts";
 import { Conductor } from "../../src/conductor/mod.ts";
 import { type Consumer, type ConsumerMessage, ConsumerRegistry } from "../../src/consumer/mod.ts";
 import { Dispatcher, RoutingTable } from "../../src/dispatcher/mod.ts";
 import { PoolManager } from "../../src/pool/mod.ts";
 import { MARKET_EVENT_KINDS } from "../../src/schema/event_kind.ts";
-import { createSchemaPools } from "../../src/schema/mod.ts";
+import { createSchemaPools, DEFAULT_POOL_CAPACITIES } from "../../src/schema/mod.ts";
 import { LoopLagSampler } from "../../src/telemetry/mod.ts";
 import { reply, serveCommands } from "./child_io.ts";
-import { FrameKeys } from "./frame_key.ts";
+import { type BenchProvider, FrameKeys, NO_KEY } from "./frame_key.ts";
 import { RecordStore } from "./record_store.ts";
 import { benchSymbolSpecs } from "./symbol_specs.ts";
 
-/** Arguments of the pipeline child. */
-export interface PipelineChildArgs {
+/** One venue the pipeline connects to. */
+export interface PipelineSource {
+  provider: BenchProvider;
   /** Simulator REST base URL. */
   restUrl: string;
-  /** Simulator (or blaster) WebSocket base URL. */
+  /** Simulator (or blaster) WebSocket URL (Binance: the base; OKX, Kraken: the endpoint). */
   wsUrl: string;
-  /** Instruments the source serves (same list as its `benchSymbolSpecs`). */
+}
+
+/** Arguments of the pipeline child. */
+export interface PipelineChildArgs {
+  /** The venues, in key order (`frame_key.ts`: the first one is provider index 0). */
+  sources: PipelineSource[];
+  /** Instruments each source serves (same list as its `benchSymbolSpecs`). */
   symbols: number;
   /** In-process consumers, each subscribed to every stream. */
   consumers: number;
@@ -186,68 +196,144 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return condition();
 }
 
+/** What the pipeline needs of any adapter. */
+interface BenchAdapter {
+  readonly provider: BenchProvider;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  stats(): { frames: number };
+  activeSymbols(): string[];
+  books(): { state: string }[];
+}
+
+/** Adapter log events the benchmark expects and does not count as warnings. */
+const QUIET_ADAPTER_EVENTS = new Set([
+  "subscribe_ack",
+  "exchange_info",
+  "instruments",
+  "system_status",
+]);
+
+/** The adapter of `source`, feeding `sink`; `onOpen` when its data connection opens. */
+function adapterOf(
+  source: PipelineSource,
+  ctx: {
+    pools: ReturnType<typeof createSchemaPools>;
+    sink: (ev: Parameters<Conductor["ingest"]>[0]) => void;
+    symbols: string[];
+    onOpen: () => void;
+    warnings: Record<string, number>;
+    prefix: string;
+  },
+): BenchAdapter {
+  const onEvent = (e: { type: string; event?: { type: string }; error?: string }): void => {
+    if (e.type === "connection") {
+      if (e.event?.type === "open") ctx.onOpen();
+      return;
+    }
+    if (QUIET_ADAPTER_EVENTS.has(e.type) && e.error === undefined) return;
+    const name = ctx.prefix + e.type;
+    ctx.warnings[name] = (ctx.warnings[name] ?? 0) + 1;
+  };
+  const common = { pools: ctx.pools, sink: ctx.sink, onEvent };
+  let adapter: Omit<BenchAdapter, "provider">;
+  if (source.provider === "binance") {
+    adapter = new BinanceAdapter({
+      restUrl: source.restUrl,
+      wsUrl: source.wsUrl,
+      symbols: [],
+      ...common,
+    });
+  } else if (source.provider === "okx") {
+    adapter = new OkxAdapter({
+      restUrl: source.restUrl,
+      wsUrl: source.wsUrl,
+      symbols: ctx.symbols,
+      ...common,
+    });
+  } else {
+    adapter = new KrakenAdapter({ wsUrl: source.wsUrl, symbols: ctx.symbols, ...common });
+  }
+  return {
+    provider: source.provider,
+    start: () => adapter.start(),
+    close: () => adapter.close(),
+    stats: () => adapter.stats(),
+    activeSymbols: () => adapter.activeSymbols(),
+    books: () => adapter.books(),
+  };
+}
+
 /** The gateway's hot path with `args.consumers` consumers; resolves once connected and synced. */
 async function startPipeline(args: PipelineChildArgs, recorder: Recorder): Promise<Subject> {
   const poolManager = new PoolManager({ unpooled: args.unpooled });
-  const pools = createSchemaPools(poolManager);
+  // The gateway's default capacities are per deployment; with several venues the in-flight
+  // bounds scale with them, as an operator would set with --pool-capacity (one venue: defaults).
+  const scale = args.sources.length;
+  const d = DEFAULT_POOL_CAPACITIES;
+  const pools = createSchemaPools(poolManager, {
+    ...d,
+    WsFrame: d.WsFrame * scale,
+    ProviderRaw: d.ProviderRaw * scale,
+    CanonicalEvent: d.CanonicalEvent * scale,
+  });
   const routes = new RoutingTable<Consumer>();
   const registry = new ConsumerRegistry({ routes });
   const dispatcher = new Dispatcher({ routes, pool: pools.canonicalEvent });
   const conductor = new Conductor({ sink: dispatcher });
   const warnings: Record<string, number> = {};
-  let opened = false;
-  const adapter = new BinanceAdapter({
-    restUrl: args.restUrl,
-    wsUrl: args.wsUrl,
-    symbols: [],
-    pools,
-    sink: (ev) => conductor.ingest(ev),
-    onEvent: (e: BinanceAdapterEvent) => {
-      if (e.type === "connection") {
-        if (e.event.type === "open") opened = true;
-        return;
-      }
-      if (e.type === "subscribe_ack" || e.type === "exchange_info") return;
-      warnings[e.type] = (warnings[e.type] ?? 0) + 1;
-    },
-  });
+  const symbols = benchSymbolSpecs(args.symbols).map((s) => `${s.base}-${s.quote}`);
+  let opened = 0;
+  const adapters = args.sources.map((source) =>
+    adapterOf(source, {
+      pools,
+      sink: (ev) => conductor.ingest(ev),
+      symbols,
+      onOpen: () => opened++,
+      warnings,
+      // One venue keeps the plain names the Binance-only report always had.
+      prefix: args.sources.length === 1 ? "" : `${source.provider}.`,
+    })
+  );
   const onEvent = (msg: ConsumerMessage): void => {
     // Market events only (no `type`); gap markers and exec reports carry no receive stamp.
     if (!recorder.measuring || msg.type !== undefined) return;
     if (!(msg.recvTsMs > 0)) recorder.unstamped++;
     recorder.store.push3(
-      recorder.keys.ofEvent(msg.symbol, msg.kind, msg.seq),
+      recorder.keys.ofEvent(msg.provider, msg.symbol, msg.kind, msg.seq),
       performance.now(),
       msg.recvTsMs,
     );
   };
-  await adapter.start();
+  await Promise.all(adapters.map((a) => a.start()));
   const consumers: Consumer[] = [];
   for (let c = 0; c < args.consumers; c++) {
     const consumer = registry.create(`bench-${c + 1}`);
-    for (const symbol of adapter.activeSymbols()) {
-      for (const kind of MARKET_EVENT_KINDS) {
-        const done = consumer.subscribe({ provider: "binance", symbol, kind });
-        if (!done.ok) throw new Error(done.error);
+    for (const adapter of adapters) {
+      for (const symbol of adapter.activeSymbols()) {
+        for (const kind of MARKET_EVENT_KINDS) {
+          const done = consumer.subscribe({ provider: adapter.provider, symbol, kind });
+          if (!done.ok) throw new Error(done.error);
+        }
       }
     }
     consumer.onEvent(onEvent);
     consumers.push(consumer);
   }
-  if (!await waitFor(() => opened, args.connectTimeoutMs)) {
+  if (!await waitFor(() => opened >= adapters.length, args.connectTimeoutMs)) {
     throw new Error(
-      `expected the data connection open, found none after ${args.connectTimeoutMs} ms`,
+      `expected ${adapters.length} data connection(s) open, found ${opened} after ${args.connectTimeoutMs} ms`,
     );
   }
   const books = (): { live: number; total: number } => {
-    const all = adapter.books();
+    const all = adapters.flatMap((a) => a.books());
     return { live: all.filter((b) => b.state === "LIVE").length, total: all.length };
   };
   await waitFor(() => books().live === books().total, args.syncTimeoutMs);
   const sum = (field: "delivered" | "dropped" | "coalesced"): number =>
     consumers.reduce((n, c) => n + c.stats()[field], 0);
   return {
-    frames: () => adapter.stats().frames,
+    frames: () => adapters.reduce((n, a) => n + a.stats().frames, 0),
     dispatched: () => dispatcher.stats().dispatched,
     delivered: () => sum("delivered"),
     dropped: () => sum("dropped"),
@@ -262,52 +348,102 @@ async function startPipeline(args: PipelineChildArgs, recorder: Recorder): Promi
         timeouts: s.timeouts,
       })),
     close: async () => {
-      await adapter.close();
+      await Promise.all(adapters.map((a) => a.close()));
       registry.close();
       await poolManager.shutdown({ timeoutMs: 1000 });
     },
   };
 }
 
+/** OKX subscribe args per request (the adapter's own batch size). */
+const OKX_FLOOR_ARGS_PER_REQUEST = 100;
+
+/** A bare WebSocket on `source`'s streams; subscribes on open where the venue needs it. */
+function floorSocket(source: PipelineSource, symbols: number): WebSocket {
+  const specs = benchSymbolSpecs(symbols);
+  if (source.provider === "binance") {
+    const streams = specs.flatMap((s) => {
+      const lower = `${s.base}${s.quote}`.toLowerCase();
+      return [`${lower}@trade`, `${lower}@depth@100ms`, `${lower}@bookTicker`, `${lower}@kline_1m`];
+    });
+    return new WebSocket(`${source.wsUrl}/stream?streams=${streams.join("/")}`);
+  }
+  const ws = new WebSocket(source.wsUrl);
+  if (source.provider === "okx") {
+    const subscribeArgs = specs.flatMap((s) =>
+      ["trades", "books", "tickers"].map((channel) => ({ channel, instId: `${s.base}-${s.quote}` }))
+    );
+    ws.addEventListener("open", () => {
+      for (let i = 0; i < subscribeArgs.length; i += OKX_FLOOR_ARGS_PER_REQUEST) {
+        const batch = subscribeArgs.slice(i, i + OKX_FLOOR_ARGS_PER_REQUEST);
+        ws.send(JSON.stringify({ op: "subscribe", args: batch }));
+      }
+    });
+    return ws;
+  }
+  const pairs = specs.map((s) => `${s.base}/${s.quote}`);
+  ws.addEventListener("open", () => {
+    const subscribe = (params: Record<string, unknown>): void =>
+      ws.send(JSON.stringify({ method: "subscribe", params }));
+    subscribe({ channel: "book", symbol: pairs, depth: 25, snapshot: true });
+    subscribe({ channel: "trade", symbol: pairs, snapshot: false });
+    subscribe({ channel: "ticker", symbol: pairs, snapshot: true });
+  });
+  return ws;
+}
+
 /**
- * A bare WebSocket on the adapter's streams whose handler only counts and, in the window, logs
- * `[key, receive time, receive time]` (the key parse costs it a few tens of bytes per frame): the
- * runtime's floor, in bytes and in simulator-to-reader latency.
+ * One bare WebSocket per source on the adapters' streams whose handler only counts and, in the
+ * window, logs `[key, receive time, receive time]` per keyed event (one `NO_KEY` record for a
+ * frame without one; the key parse costs it a few tens of bytes per frame): the runtime's floor,
+ * in bytes and in simulator-to-reader latency.
  */
 async function startFloor(args: PipelineChildArgs, recorder: Recorder): Promise<Subject> {
-  const streams = benchSymbolSpecs(args.symbols).flatMap((s) => {
-    const lower = `${s.base}${s.quote}`.toLowerCase();
-    return [`${lower}@trade`, `${lower}@depth@100ms`, `${lower}@bookTicker`, `${lower}@kline_1m`];
-  });
-  const ws = new WebSocket(`${args.wsUrl}/stream?streams=${streams.join("/")}`);
   let frames = 0;
-  let opened = false;
-  ws.onopen = () => opened = true;
-  ws.onmessage = (e: MessageEvent) => {
-    frames++;
-    if (!recorder.measuring || typeof e.data !== "string") return;
-    const nowMs = performance.now();
-    recorder.store.push3(recorder.keys.ofFrame(e.data), nowMs, performance.timeOrigin + nowMs);
+  let events = 0;
+  let opened = 0;
+  let nowMs = 0;
+  let keyed = false;
+  const onKey = (key: number): void => {
+    keyed = true;
+    if (recorder.measuring) recorder.store.push3(key, nowMs, performance.timeOrigin + nowMs);
   };
-  if (!await waitFor(() => opened, args.connectTimeoutMs)) {
+  const sockets = args.sources.map((source) => {
+    const ws = floorSocket(source, args.symbols);
+    ws.addEventListener("open", () => opened++);
+    ws.onmessage = (e: MessageEvent) => {
+      frames++;
+      if (typeof e.data !== "string") return;
+      nowMs = performance.now();
+      keyed = false;
+      // Parsed outside the window too: Kraken book keys count every book message.
+      events += recorder.keys.eachKey(e.data, onKey);
+      if (!keyed && recorder.measuring) {
+        recorder.store.push3(NO_KEY, nowMs, performance.timeOrigin + nowMs);
+      }
+    };
+    return ws;
+  });
+  if (!await waitFor(() => opened >= sockets.length, args.connectTimeoutMs)) {
     throw new Error(
-      `expected the data connection open, found none after ${args.connectTimeoutMs} ms`,
+      `expected ${sockets.length} data connection(s) open, found ${opened} after ${args.connectTimeoutMs} ms`,
     );
   }
   return {
     frames: () => frames,
-    dispatched: () => frames,
+    dispatched: () => events,
     delivered: () => 0,
     dropped: () => 0,
     coalesced: () => 0,
     books: () => ({ live: 0, total: 0 }),
     warnings: {},
     pools: () => [],
-    close: () => {
-      const closed = new Promise<void>((resolve) => ws.onclose = () => resolve());
-      ws.close();
-      return Promise.race([closed, delay(2000)]);
-    },
+    close: () =>
+      Promise.all(sockets.map((ws) => {
+        const closed = new Promise<void>((resolve) => ws.onclose = () => resolve());
+        ws.close();
+        return Promise.race([closed, delay(2000)]);
+      })).then(() => {}),
   };
 }
 
@@ -318,7 +454,10 @@ async function main(): Promise<void> {
   const recorder: Recorder = {
     measuring: false,
     unstamped: 0,
-    keys: new FrameKeys(specs.map((s) => [s.base, s.quote] as const)),
+    keys: new FrameKeys(
+      specs.map((s) => [s.base, s.quote] as const),
+      args.sources.map((source) => source.provider),
+    ),
     store: new RecordStore({
       width: 3,
       recordsMax: args.recordsMax,

@@ -34,7 +34,8 @@ function cpuShareOf(r: ScenarioResult): number {
 }
 
 function cpuBound(r: ScenarioResult): boolean {
-  return r.spec.source !== "blast" || cpuShareOf(r) >= SAT_CPU_BOUND_SHARE;
+  const saturation = r.spec.source === "blast" || r.spec.framesPerSecond === 0;
+  return !saturation || cpuShareOf(r) >= SAT_CPU_BOUND_SHARE;
 }
 
 /** Context printed in the header. */
@@ -89,33 +90,57 @@ function poolsOf(r: ScenarioResult): string {
 }
 
 function rateOf(r: ScenarioResult): string {
-  return r.spec.source === "blast"
-    ? `saturation #${r.spec.label.replace(/^sat/, "")}`
-    : r.spec.label;
+  if (r.spec.source === "blast") return `saturation #${r.spec.label.replace(/^sat/, "")}`;
+  if (r.spec.framesPerSecond === 0) return "saturation (simulators flat out)";
+  return r.spec.label;
+}
+
+/** Display names of the venues. */
+const PROVIDER_TITLES: Record<string, string> = {
+  binance: "Binance",
+  okx: "OKX",
+  kraken: "Kraken",
+};
+
+/** Venues with per-venue columns: those of the first result with several. */
+function perProviderColumns(results: readonly ScenarioResult[]): string[] {
+  const first = results.find((r) => (r.byProvider?.length ?? 0) > 1);
+  return first?.byProvider?.map((b) => b.provider) ?? [];
 }
 
 function p(l: Percentiles | null, field: "p50" | "p99" | "p999" | "max"): string {
   return l === null ? "–" : ms(l[field]);
 }
 
-/** The main table. */
+/**
+ * The main table. Results of several-venue runs get one more column per venue: that venue's
+ * e2e p99 (its keyed events only).
+ */
 export function renderMainTable(results: readonly ScenarioResult[]): string {
+  const venues = perProviderColumns(results);
+  const venueHead = venues.map((v) => ` ${PROVIDER_TITLES[v] ?? v} e2e p99 ms |`).join("");
+  const venueRule = venues.map(() => "---:|").join("");
   const lines = [
-    "| source rate | consumers | pools | events/s | e2e p50 ms | e2e p99 ms | e2e p99.9 ms | in-proc p99 ms | B/event | GC pauses | GC p99 ms | GC max ms | loop lag max ms | pipeline CPU | host busy |",
-    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| source rate | consumers | pools | events/s | e2e p50 ms | e2e p99 ms | e2e p99.9 ms |${venueHead} in-proc p99 ms | B/event | GC pauses | GC p99 ms | GC max ms | loop lag max ms | pipeline CPU | host busy |`,
+    `|---|---:|---|---:|---:|---:|---:|${venueRule}---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const r of results) {
     const host = r.pipeline.host;
+    const venueCells = venues.map((v) =>
+      ` ${p(r.byProvider?.find((b) => b.provider === v)?.endToEnd ?? null, "p99")} |`
+    ).join("");
     lines.push(
       `| ${rateOf(r)} | ${r.spec.consumers} | ${poolsOf(r)} | ${count(eventsPerSecond(r))}${
         r.sourceExhausted ? " (source ran dry)" : ""
       }${cpuBound(r) ? "" : " (not CPU-bound)"} | ${p(r.endToEnd, "p50")} | ${
         p(r.endToEnd, "p99")
-      } | ${p(r.endToEnd, "p999")} | ${p(r.inProcess, "p99")} | ${bytesPerEvent(r).toFixed(0)} | ${
-        r.gc.aligned ? r.gc.count : "n/a"
-      } | ${ms(r.gc.p99Ms)} | ${ms(r.gc.maxMs)} | ${ms(r.pipeline.loopLagMaxMs)} | ${
-        pct(r.pipeline.cpuMs / 1000 / r.windowS)
-      } | ${host === null ? "–" : `${pct(host.busyShare)} of ${host.cpus}`} |`,
+      } | ${p(r.endToEnd, "p999")} |${venueCells} ${p(r.inProcess, "p99")} | ${
+        bytesPerEvent(r).toFixed(0)
+      } | ${r.gc.aligned ? r.gc.count : "n/a"} | ${ms(r.gc.p99Ms)} | ${ms(r.gc.maxMs)} | ${
+        ms(r.pipeline.loopLagMaxMs)
+      } | ${pct(r.pipeline.cpuMs / 1000 / r.windowS)} | ${
+        host === null ? "–" : `${pct(host.busyShare)} of ${host.cpus}`
+      } |`,
     );
   }
   return lines.join("\n");
@@ -130,7 +155,8 @@ export function renderDetailsTable(results: readonly ScenarioResult[]): string {
   for (const r of results) {
     const pr = r.pipeline;
     const offset = r.clocks.pipeline.offsetMs - r.clocks.source.offsetMs;
-    const rtt = Math.max(r.clocks.pipeline.rttMs, r.clocks.source.rttMs) / 2;
+    const sourceRtt = Math.max(...(r.clocks.sources ?? [r.clocks.source]).map((c) => c.rttMs));
+    const rtt = Math.max(r.clocks.pipeline.rttMs, sourceRtt) / 2;
     lines.push(
       `| ${rateOf(r)} | ${r.spec.consumers} | ${poolsOf(r)} | ${count(pr.frames / r.windowS)} | ${
         count(pr.delivered / r.windowS)

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { FrameKeys, NO_KEY } from "./frame_key.ts";
+import { type BenchProvider, FrameKeys } from "./frame_key.ts";
 import { RecordStore } from "./record_store.ts";
 
 /** Options of {@linkcode SendLog}. */
@@ -19,6 +19,8 @@ export interface SendLogOptions {
   symbols: readonly (readonly [string, string])[];
   /** Most frames recorded. */
   recordsMax: number;
+  /** Venues whose frames are keyed (default Binance only). */
+  providers?: readonly BenchProvider[];
 }
 
 /** See the module documentation. */
@@ -29,10 +31,16 @@ export class SendLog {
   recording = false;
   /** Frames seen while recording (keyed or not). */
   framesSeen = 0;
+  /** Canonical events the frames sent so far will yield, recording or not (rate steering). */
+  eventsSent = 0;
+  #sendMs = 0;
+  readonly #onKey = (key: number): void => {
+    if (this.recording) this.#store.push2(key, this.#sendMs);
+  };
 
   /** An empty log, not recording. */
   constructor(opts: SendLogOptions) {
-    this.#keys = new FrameKeys(opts.symbols);
+    this.#keys = new FrameKeys(opts.symbols, opts.providers);
     this.#store = new RecordStore({ width: 2, recordsMax: opts.recordsMax });
   }
 
@@ -46,13 +54,14 @@ export class SendLog {
     return this.#store.dropped;
   }
 
-  /** Call right before a frame is sent. */
+  /**
+   * Call right before a frame is sent. Every frame is parsed, recorded or not: the event count
+   * steers the rate, and Kraken book keys count that symbol's book messages from the start.
+   */
   onSend(text: string): void {
-    if (!this.recording) return;
-    const nowMs = performance.now();
-    this.framesSeen++;
-    const key = this.#keys.ofFrame(text);
-    if (key !== NO_KEY) this.#store.push2(key, nowMs);
+    this.#sendMs = performance.now();
+    if (this.recording) this.framesSeen++;
+    this.eventsSent += this.#keys.eachKey(text, this.#onKey);
   }
 
   /** Forgets every record (a new connection replays from the start). */

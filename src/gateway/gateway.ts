@@ -22,7 +22,12 @@ import { ANY_PROVIDER, type Consumer, ConsumerRegistry, type StreamKey } from ".
 import { Dispatcher, RoutingTable } from "../dispatcher/mod.ts";
 import { PoolManager } from "../pool/mod.ts";
 import type { CanonicalEvent } from "../schema/canonical_event.ts";
-import { createSchemaPools, type SchemaPools } from "../schema/mod.ts";
+import {
+  createSchemaPools,
+  DEFAULT_POOL_CAPACITIES,
+  type SchemaPoolCapacities,
+  type SchemaPools,
+} from "../schema/mod.ts";
 import {
   type BookStateView,
   ConsumerAuth,
@@ -331,7 +336,9 @@ export class Gateway {
       debug: config.pools.debug,
       onLeak: (r) => log.error("pool leak at shutdown", { ...r }),
     });
-    const pools = createSchemaPools(poolManager, config.pools.capacities);
+    const capacities = hotPathCapacitiesFor(config.pools.capacities, providers.length);
+    log.info("pool capacities: {capacities}", { capacities });
+    const pools = createSchemaPools(poolManager, capacities);
 
     const codec = await detectCodec();
     if (codec.simdjson.available) {
@@ -616,4 +623,25 @@ export class Gateway {
     })();
     return this.#stopping;
   }
+}
+
+/** The pooled types every exchange adapter draws from on receive. */
+const HOT_PATH_POOLS = ["WsFrame", "ProviderRaw", "CanonicalEvent"] as const;
+
+/**
+ * Capacities for `providers` exchanges: each adapter bursts on its own, so a hot-path pool left
+ * at its default (sized for one exchange) is multiplied by the number of exchanges carried.
+ * Capacities set explicitly (`--pool-capacity`, config file) are kept as given.
+ */
+export function hotPathCapacitiesFor(
+  configured: Readonly<SchemaPoolCapacities>,
+  providers: number,
+): SchemaPoolCapacities {
+  const out = { ...configured };
+  for (const name of HOT_PATH_POOLS) {
+    if (configured[name] === DEFAULT_POOL_CAPACITIES[name]) {
+      out[name] = DEFAULT_POOL_CAPACITIES[name] * Math.max(1, providers);
+    }
+  }
+  return out;
 }

@@ -261,7 +261,8 @@ export function renderVerdicts(results: readonly ScenarioResult[]): string[] {
 
   out.push(...renderBreakdown(results));
 
-  const sustained = pooled.filter((r) => r.spec.source === "sim");
+  // Fixed rates only: a simulator run flat out (framesPerSecond 0) is a saturation row.
+  const sustained = pooled.filter((r) => r.spec.source === "sim" && r.spec.framesPerSecond > 0);
   if (sustained.length > 0) {
     const worstP99 = Math.max(...sustained.map((r) => r.endToEnd?.p99 ?? Infinity));
     const worstGc = Math.max(...sustained.map((r) => r.gc.p99Ms));

@@ -1,5 +1,6 @@
 /**
- * OKX v5 public market-data adapter (trades, books, tickers).
+ * OKX v5 public market-data adapter (trades, books, tickers; book snapshots from the WS push or
+ * the §4.4 REST bootstrap).
  *
  * @module
  */
@@ -17,15 +18,31 @@ export {
   type OkxAdapterStats,
   type OkxBookView,
   type OkxChannel,
+  type OkxRestStats,
 } from "./okx_adapter.ts";
 export {
+  type FetchOkxSnapshot,
   OKX_BOOK_LEVELS_MAX,
+  OKX_BOOTSTRAP_BUFFER_MAX,
+  OKX_BOOTSTRAP_WAIT_MS_DEFAULT,
+  OKX_REST_RETRY_DELAY_MS_DEFAULT,
+  OKX_SNAPSHOT_BEHIND_ATTEMPTS_MAX,
   OKX_SNAPSHOT_TIMEOUT_MS_DEFAULT,
   OkxBookAssembler,
   type OkxBookAssemblerOptions,
+  type OkxBookBootstrap,
   type OkxBookData,
   type OkxBookStats,
+  type OkxSnapshotForBootstrap,
 } from "./okx_book_assembler.ts";
+export {
+  OKX_BOOK_REQUESTS_IN_FLIGHT_MAX,
+  OKX_RATE_LIMIT_BLOCK_MS_DEFAULT,
+  OkxBookRest,
+  type OkxBookRestOptions,
+  type OkxRestBook,
+  OkxRestError,
+} from "./okx_book_rest.ts";
 export {
   crc32Ascii,
   OKX_CHECKSUM_LEVELS,

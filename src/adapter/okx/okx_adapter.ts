@@ -17,6 +17,14 @@
  * socket is quiet for `pingAfterMs` the adapter sends the text `ping`; without any answer within
  * `pongTimeoutMs` it reconnects.
  *
+ * Bootstrap (`bootstrap`, protocol notes §0 and §4.4): `"ws"` (default) uses the WS snapshot as
+ * above; `"rest"` buffers `books` updates and takes the snapshot from REST
+ * `GET /api/v5/market/books` (seqId-checked, re-fetched while older than the buffer), and a chain
+ * break resyncs that instrument through REST again without resubscribing; `"auto"` uses the WS
+ * snapshot when one arrives and REST otherwise. REST snapshot requests share one paced client:
+ * at most `restRequestsInFlightMax` (default 2) at a time, and a 429 blocks further requests for
+ * its Retry-After.
+ *
  * @module
  */
 
@@ -32,9 +40,12 @@ import {
   type WsOpenInfo,
 } from "../shared/ws_connection.ts";
 import { Backoff } from "../shared/backoff.ts";
+import { OkxBookRest } from "./okx_book_rest.ts";
 import {
+  OKX_BOOK_LEVELS_MAX,
   OkxBookAssembler,
   type OkxBookAssemblerOptions,
+  type OkxBookBootstrap,
   type OkxBookData,
   type OkxBookStats,
 } from "./okx_book_assembler.ts";
@@ -102,7 +113,24 @@ export interface OkxAdapterOptions {
   /** Overrides for the connection (tests shorten timeouts). */
   connection?: Partial<Omit<WsConnectionOptions, "name" | "url" | "onMessage" | "onOpen">>;
   /** Overrides for every book assembler. */
-  book?: Partial<Pick<OkxBookAssemblerOptions, "levelsMax" | "snapshotTimeoutMs">>;
+  book?: Partial<
+    Pick<
+      OkxBookAssemblerOptions,
+      | "levelsMax"
+      | "snapshotTimeoutMs"
+      | "bootstrapWaitMs"
+      | "restRetryDelayMs"
+      | "snapshotBehindAttemptsMax"
+      | "bufferMax"
+    >
+  >;
+  /**
+   * Where book snapshots come from: `"ws"` (default, the `action:"snapshot"` push), `"rest"`
+   * (§4.4 REST bootstrap) or `"auto"` (WS when it arrives, else REST after `book.bootstrapWaitMs`).
+   */
+  bootstrap?: OkxBookBootstrap;
+  /** REST book snapshot requests in flight at once (all instruments). Default 2. */
+  restRequestsInFlightMax?: number;
   /** Quiet time before sending `ping`, ms. Default 25 000. */
   pingAfterMs?: number;
   /** Bound on the answer to a `ping`, ms. Default 5 000. */
@@ -145,6 +173,20 @@ export interface OkxAdapterStats {
   notices: number;
 }
 
+/** Counters of the REST snapshot client (null in `"ws"` bootstrap mode). */
+export interface OkxRestStats {
+  /** Requests sent. */
+  requests: number;
+  /** Requests that failed. */
+  failures: number;
+  /** Calls refused locally while a 429 block lasted. */
+  refusedWhileBlocked: number;
+  /** 429 answers. */
+  rateLimited: number;
+  /** Highest number of requests in flight at once. */
+  inFlightPeak: number;
+}
+
 /** A read-only copy of the top of one book ({@linkcode OkxAdapter.bookView}). */
 export interface OkxBookView {
   /** Canonical symbol. */
@@ -175,6 +217,8 @@ export class OkxAdapter {
   readonly #active = new Set<string>();
   readonly #assemblers = new Map<string, OkxBookAssembler>();
   readonly #lastTradeSeq = new Map<string, number>();
+  /** REST snapshot client; null in `"ws"` bootstrap mode. */
+  readonly #bookRest: OkxBookRest | null;
   #frameSeq = 0;
   #conn: WsConnection | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -205,6 +249,11 @@ export class OkxAdapter {
     this.#channels = opts.channels ?? OKX_CHANNELS_DEFAULT;
     this.#pingAfterMs = opts.pingAfterMs ?? OKX_PING_AFTER_MS_DEFAULT;
     this.#pongTimeoutMs = opts.pongTimeoutMs ?? OKX_PONG_TIMEOUT_MS_DEFAULT;
+    this.#bookRest = (opts.bootstrap ?? "ws") === "ws" ? null : new OkxBookRest({
+      baseUrl: opts.restUrl,
+      requestTimeoutMs: opts.restTimeoutMs,
+      requestsInFlightMax: opts.restRequestsInFlightMax,
+    });
   }
 
   /** The instrument behind a canonical symbol, once start() loaded the list. */
@@ -288,12 +337,17 @@ export class OkxAdapter {
     return true;
   }
 
-  /** Counters, plus the connection's. */
-  stats(): OkxAdapterStats & { connection: ReturnType<WsConnection["stats"]> | null } {
+  /** Counters, plus the connection's and the REST snapshot client's. */
+  stats(): OkxAdapterStats & {
+    connection: ReturnType<WsConnection["stats"]> | null;
+    rest: OkxRestStats | null;
+  } {
+    const rest = this.#bookRest;
     return {
       ...this.#stats,
       eventsByKind: { ...this.#stats.eventsByKind },
       connection: this.#conn?.stats() ?? null,
+      rest: rest === null ? null : { ...rest.stats, inFlightPeak: rest.inFlightPeak },
     };
   }
 
@@ -305,6 +359,8 @@ export class OkxAdapter {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     await this.#conn?.close();
     for (const a of this.#assemblers.values()) a.close();
+    // close() aborted every REST request; wait until each has settled so no fetch outlives us.
+    await Promise.all([...this.#assemblers.values()].map((a) => a.settled()));
     this.#assemblers.clear();
   }
 
@@ -348,6 +404,14 @@ export class OkxAdapter {
         eventPool: this.#opts.pools.canonicalEvent,
         emit: (ev) => this.#deliver(ev),
         resubscribe: (id) => this.#resubscribeBooks(id),
+        bootstrap: this.#opts.bootstrap,
+        fetchSnapshot: this.#bookRest === null
+          ? undefined
+          : (id, { signal }) =>
+            this.#bookRest!.books(id, {
+              sz: this.#opts.book?.levelsMax ?? OKX_BOOK_LEVELS_MAX,
+              signal: AbortSignal.any([signal, this.#closing.signal]),
+            }),
         onResync: this.#opts.onResync,
         onStateChange: this.#opts.onStateChange,
       }),

@@ -68,6 +68,9 @@ export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
     wsUrl: endpointOf(urls, "ws"),
     businessWsUrl: endpointOf(urls, "businessWs"),
     symbols,
+    // The WS snapshot when OKX sends one, else the REST bootstrap of okx.md 4.4 (OKX plans to
+    // drop the WS snapshot): the books stay correct across that change without a redeploy.
+    bootstrap: "auto",
     ...adapterHooks(ctx, "okx"),
   });
   return {

@@ -35,6 +35,7 @@ import {
   type OrderDesk,
   type RunningHttpServer,
   startHttpServer,
+  type StreamLimits,
   StreamServer,
 } from "../server/mod.ts";
 import type { BinanceSim } from "../sim/binance/mod.ts";
@@ -88,6 +89,8 @@ export interface GatewayStartOptions {
   view?: boolean;
   /** The providers (default: discovered from `src/adapter/` at start). */
   registry?: ProviderRegistry;
+  /** Bounds of the WebSocket endpoint (default `STREAM_LIMITS_DEFAULT`; tests lower them). */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 /**
@@ -406,6 +409,7 @@ export class Gateway {
     log.info("trace and decision ids carry process prefix {prefix}", { prefix: PROCESS_ID_PREFIX });
     const stream = new StreamServer({
       orders: orderControl,
+      limits: opts.streamLimits,
       consumers: gw.consumers,
       metrics,
       // Once per backpressure pause of a WebSocket consumer, as it begins.

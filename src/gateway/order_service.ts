@@ -198,10 +198,15 @@ export class GatewayOrderDesk implements OrderDesk {
     return outcomeOf(send(req));
   }
 
+  /**
+   * Every request slot is in flight. Commands are acknowledged synchronously (the ack says
+   * "journaled"), so the desk does not wait for a slot: `busy` is the backpressure, and a retry
+   * with the same client_order_id is safe (the journal answers it if it got through).
+   */
   #exhausted(): OrderOutcome {
     return {
       ok: false,
-      code: "venue_unavailable",
+      code: "busy",
       message:
         `expected a free order request slot (${this.#requests.capacity} in flight at most), found none; retry later`,
     };

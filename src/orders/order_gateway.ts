@@ -29,7 +29,10 @@
  *   delivered (the receiver copies it) and released before the next.
  * - **Reconcile.** At start and whenever a venue reports it resynced, every open intent of that
  *   venue is compared with the exchange (open orders, then a query for each one not open) and
- *   the missing reports are emitted.
+ *   the missing reports are emitted. A reconcile that could not compare every intent (a request
+ *   failed: timeout, rate limit, venue not up yet), or a post-timeout query that failed, is
+ *   retried on a timer with backoff: a restart must not wait for a reconnect that may never come
+ *   to report what happened while the gateway was down.
  *
  * @module
  */
@@ -68,6 +71,10 @@ import {
 
 /** Default deadline of every venue request, in ms. */
 export const REQUEST_TIMEOUT_MS_DEFAULT = 5000;
+/** Default first delay before an incomplete reconcile is retried, in ms (doubles per failure). */
+export const RECONCILE_RETRY_DELAY_MS_DEFAULT = 500;
+/** Longest delay between retries of an incomplete reconcile, in ms. */
+export const RECONCILE_RETRY_DELAY_MS_MAX = 30_000;
 /** Default number of orders {@linkcode OrderGateway.orders} returns. */
 export const ORDERS_LIST_LIMIT_DEFAULT = 100;
 
@@ -98,6 +105,11 @@ export interface OrderGatewayOptions {
   clock?: () => number;
   /** Deadline of every venue request, in ms. Default 5000. */
   requestTimeoutMs?: number;
+  /**
+   * First delay before an incomplete reconcile is retried, in ms; doubles per consecutive
+   * failure up to {@linkcode RECONCILE_RETRY_DELAY_MS_MAX}. Default 500.
+   */
+  reconcileRetryDelayMs?: number;
   logger?: Logger;
   /** Whether a consumer with no stored switch may trade. Default false. */
   tradingDefault?: boolean;
@@ -194,6 +206,12 @@ export class OrderGateway {
   readonly #tasks = new Set<Promise<void>>();
   readonly #reconciling = new Map<string, Promise<void>>();
   readonly #reconcileAgain = new Set<string>();
+  readonly #reconcileRetryDelayMs: number;
+  /** Per provider: the pending retry timer of an incomplete reconcile, and the next delay. */
+  readonly #reconcileRetry = new Map<
+    string,
+    { timerId: ReturnType<typeof setTimeout> | null; delayMs: number }
+  >();
   #stats = zeroStats();
   #closed = false;
 
@@ -210,6 +228,13 @@ export class OrderGateway {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new RangeError(`expected requestTimeoutMs > 0, found ${timeoutMs}`);
     }
+    const retryMs = opts.reconcileRetryDelayMs ?? RECONCILE_RETRY_DELAY_MS_DEFAULT;
+    if (!Number.isFinite(retryMs) || retryMs <= 0 || retryMs > RECONCILE_RETRY_DELAY_MS_MAX) {
+      throw new RangeError(
+        `expected reconcileRetryDelayMs in (0, ${RECONCILE_RETRY_DELAY_MS_MAX}], found ${retryMs}`,
+      );
+    }
+    this.#reconcileRetryDelayMs = retryMs;
     this.#journal = opts.journal;
     this.#venues = opts.venues;
     this.#pools = opts.pools;
@@ -417,8 +442,9 @@ export class OrderGateway {
 
   /**
    * Compares every open intent of `provider` with the exchange and emits what was missed.
-   * Venue errors are logged and counted (the next resync retries); never rejects. Concurrent
-   * calls for one provider share a run, followed by one more run.
+   * Venue errors are logged and counted, and an incomplete run is retried on a timer (backoff
+   * from `reconcileRetryDelayMs`, doubling, at most 30 s) as well as at the next resync; never
+   * rejects. Concurrent calls for one provider share a run, followed by one more run.
    */
   reconcile(provider: string): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -428,15 +454,19 @@ export class OrderGateway {
       return running;
     }
     const run = (async () => {
+      let complete = false;
       do {
         this.#reconcileAgain.delete(provider);
         try {
-          await this.#reconcileOnce(provider);
+          complete = await this.#reconcileOnce(provider);
         } catch (err) {
+          complete = false;
           this.#stats.venueRequestErrors++;
           this.#log.error("reconcile of {provider} failed: {error}", { provider, error: err });
         }
       } while (this.#reconcileAgain.has(provider) && !this.#closed);
+      if (complete) this.#reconcileSucceeded(provider);
+      else this.#retryReconcile(provider);
     })().finally(() => this.#reconciling.delete(provider));
     this.#reconciling.set(provider, run);
     this.#track(run);
@@ -456,6 +486,10 @@ export class OrderGateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const retry of this.#reconcileRetry.values()) {
+      if (retry.timerId !== null) clearTimeout(retry.timerId);
+      retry.timerId = null;
+    }
     await Promise.all(
       [...this.#venues].map(async ([provider, venue]) => {
         try {
@@ -597,6 +631,7 @@ export class OrderGateway {
           error: err,
         },
       );
+      this.#retryReconcile(venue.provider);
       return;
     }
     row = this.#journal.byId(id)!;
@@ -713,13 +748,14 @@ export class OrderGateway {
     });
   }
 
-  async #reconcileOnce(provider: string): Promise<void> {
+  /** One pass over the provider's open intents; false when some could not be compared. */
+  async #reconcileOnce(provider: string): Promise<boolean> {
     const venue = this.#venues.get(provider);
     if (venue === undefined) {
       throw new Error(`expected a configured provider, found "${provider}"`);
     }
     const rows = this.#journal.open(provider).filter((r) => !this.#placing.has(r.venueClientId));
-    if (rows.length === 0) return;
+    if (rows.length === 0) return true;
     let open: VenueOrderStatus[];
     try {
       open = await venue.openOrders({ timeoutMs: this.#timeoutMs });
@@ -729,11 +765,12 @@ export class OrderGateway {
         provider,
         error: err,
       });
-      return;
+      return false;
     }
+    let complete = true;
     const openById = new Map(open.map((s) => [s.venueClientId, s]));
     for (const stale of rows) {
-      if (this.#closed) return;
+      if (this.#closed) return true;
       let status: VenueOrderStatus | null | undefined = openById.get(stale.venueClientId);
       if (status === undefined) {
         try {
@@ -746,6 +783,7 @@ export class OrderGateway {
             venueClientId: stale.venueClientId,
             error: err,
           });
+          complete = false;
           continue;
         }
       }
@@ -755,6 +793,37 @@ export class OrderGateway {
       if (status === null) this.#closeNotFound(row);
       else this.#applyStatus(provider, row, status);
     }
+    return complete;
+  }
+
+  /** A reconcile of `provider` compared every intent: drop any pending retry and its backoff. */
+  #reconcileSucceeded(provider: string): void {
+    const retry = this.#reconcileRetry.get(provider);
+    if (retry === undefined) return;
+    if (retry.timerId !== null) clearTimeout(retry.timerId);
+    this.#reconcileRetry.delete(provider);
+  }
+
+  /** Schedules another reconcile of `provider` (once; the delay doubles per failure). */
+  #retryReconcile(provider: string): void {
+    if (this.#closed) return;
+    let retry = this.#reconcileRetry.get(provider);
+    if (retry === undefined) {
+      retry = { timerId: null, delayMs: this.#reconcileRetryDelayMs };
+      this.#reconcileRetry.set(provider, retry);
+    }
+    if (retry.timerId !== null) return;
+    const delayMs = retry.delayMs;
+    retry.delayMs = Math.min(delayMs * 2, RECONCILE_RETRY_DELAY_MS_MAX);
+    this.#log.info("reconcile of {provider} incomplete; retrying in {delayMs} ms", {
+      provider,
+      delayMs,
+    });
+    const pending = retry;
+    pending.timerId = setTimeout(() => {
+      pending.timerId = null;
+      void this.reconcile(provider);
+    }, delayMs);
   }
 
   /** The exchange does not know an intent: close it when it can never have been live. */

@@ -23,7 +23,10 @@ export const DEFAULT_POOL_CAPACITIES: Readonly<SchemaPoolCapacities> = Object.fr
   ProviderRaw: 200,
   CanonicalEvent: 300,
   MergedEvent: 50,
-  OrderRequest: 20,
+  // Orders in flight between a command and the exchange's answer (a round trip of tens of ms
+  // on a real exchange): 256 sustains a few thousand orders/s. 20 (the seed's value) refused
+  // bursts of a single strategy in the order tests and benchmark.
+  OrderRequest: 256,
   ExecReport: 20,
 });
 

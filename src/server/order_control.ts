@@ -130,6 +130,7 @@ export function outcomeOfCode(code: string): OrderCommandOutcome {
     case ORDER_CODES.forbidden:
       return "forbidden";
     case ORDER_CODES.venueUnavailable:
+    case ORDER_CODES.busy:
     case ORDER_CODES.notSupported:
     case ORDER_CODES.internalError:
       return "unavailable";
@@ -153,7 +154,7 @@ export function httpStatusOfOrder(outcome: OrderCommandOutcome, code: string): n
     case "duplicate":
       return 409;
     case "unavailable":
-      return 503;
+      return code === ORDER_CODES.busy ? 429 : 503;
     case "refused":
       return code === ORDER_CODES.unknownOrder ? 404 : 400;
   }

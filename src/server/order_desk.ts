@@ -14,6 +14,7 @@
  * | `duplicate_client_order_id` | the id is already used in this consumer's namespace; `existing` describes that order | 409 |
  * | `trading_disabled` | the consumer's trading switch is off | 403 |
  * | `unknown_order` | a cancel names no order of this consumer | 404 |
+ * | `busy` | every order-request slot is in flight: back off and retry with the same client_order_id | 429 |
  * | `venue_unavailable`, `not_supported` | the provider cannot take orders now / at all | 503 |
  * | any other (`invalid_order`, filter violations, ...) | the order is refused as asked | 400 |
  *
@@ -63,6 +64,7 @@ export const ORDER_CODES = {
   tradingDisabled: "trading_disabled",
   unknownOrder: "unknown_order",
   venueUnavailable: "venue_unavailable",
+  busy: "busy",
   notSupported: "not_supported",
   unauthorized: "unauthorized",
   forbidden: "forbidden",

@@ -19,6 +19,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config/mod.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
+import type { StreamLimits } from "../../src/server/mod.ts";
 import { setupLogging, teardownLogging } from "../../src/telemetry/mod.ts";
 import { sleep, waitFor } from "../support/binance_adapter_harness.ts";
 import { TraderClient, upgradeStatus, type WireMessage } from "../support/trader_stream_client.ts";
@@ -75,7 +76,10 @@ async function waitLive(h: Harness): Promise<void> {
   }
 }
 
-async function startGateway(extra: string[]): Promise<Harness> {
+async function startGateway(
+  extra: string[],
+  streamLimits?: Partial<StreamLimits>,
+): Promise<Harness> {
   const logs: string[] = [];
   await setupLogging({ level: "warning", format: "json", write: (l) => logs.push(l) });
   const r = loadConfig([
@@ -89,7 +93,7 @@ async function startGateway(extra: string[]): Promise<Harness> {
   ], { env: ENV });
   assert.equal(r.kind, "run");
   if (r.kind !== "run") throw new Error("unreachable");
-  const gw = await Gateway.start(r.config, { view: false });
+  const gw = await Gateway.start(r.config, { view: false, streamLimits });
   const sims = {} as Record<Provider, SimOrderKnobs>;
   for (const f of gw.feeds) {
     // deno-lint-ignore no-explicit-any
@@ -225,14 +229,17 @@ function totalPlaceRequests(sims: Record<Provider, SimOrderKnobs>): number {
   return PROVIDERS.reduce((n, p) => n + sims[p].stats().place_requests, 0);
 }
 
+/** Refusals a retry with the same client order id may overcome. */
+const RETRIABLE = ["busy", "venue_unavailable"];
+
 let reqCounter = 0;
 function nextReq(): string {
   return `r${++reqCounter}`;
 }
 
 /**
- * Submits over the WebSocket until accepted: `venue_unavailable` (venue still logging in, or
- * no free request slot) is retried with the SAME client order id. Returns the ok ack.
+ * Submits over the WebSocket until accepted: `venue_unavailable` (venue still logging in) or
+ * `busy` (no free request slot) is retried with the SAME client order id. Returns the ok ack.
  */
 async function submitAccepted(
   c: TraderClient,
@@ -244,7 +251,7 @@ async function submitAccepted(
     const ack = await c.request(submitCmd(nextReq(), clientOrderId, fields));
     if (ack.ok === true) return ack;
     const code = (ack.error as { code: string }).code;
-    assert.equal(code, "venue_unavailable", `${clientOrderId}: ${JSON.stringify(ack)}`);
+    assert.ok(RETRIABLE.includes(code), `${clientOrderId}: ${JSON.stringify(ack)}`);
     assert.ok(performance.now() < deadline, `${clientOrderId}: venue still unavailable`);
     await sleep(50);
   }
@@ -272,7 +279,15 @@ const INSUFFICIENT_BALANCE: Record<Provider, { code: string; text: RegExp }> = {
 };
 
 Deno.test("orders through the gateway: lifecycle on three exchanges, idempotency, trading switch, auth", async (t) => {
-  const h = await startGateway(["--data-dir", ":memory:", "--sim-rate", "500"]);
+  const h = await startGateway([
+    "--data-dir",
+    ":memory:",
+    "--sim-rate",
+    "500",
+    // The seed's small order-request pool, so a burst exhausts it (the default is 256).
+    "--pool-capacity",
+    "OrderRequest=20",
+  ]);
   const { base, address, sims } = h;
   const clients: TraderClient[] = [];
   try {
@@ -603,7 +618,7 @@ Deno.test("orders through the gateway: lifecycle on three exchanges, idempotency
       "an id refused for want of a request slot is accepted when retried, and sent once",
       async () => {
         // More submits in one burst than the order-request pool holds (20 in flight): the rest
-        // are refused venue_unavailable before being journaled.
+        // are refused busy before being journaled.
         const before = totalPlaceRequests(sims);
         const n = 80;
         const reqIds: string[] = [];
@@ -617,11 +632,7 @@ Deno.test("orders through the gateway: lifecycle on three exchanges, idempotency
           x.ack.ok !== true
         );
         for (const { ack } of refused) {
-          assert.equal(
-            (ack.error as { code: string }).code,
-            "venue_unavailable",
-            JSON.stringify(ack),
-          );
+          assert.equal((ack.error as { code: string }).code, "busy", JSON.stringify(ack));
         }
         assert.ok(refused.length > 0, "the burst exhausted the request pool");
         for (const { i } of refused) {
@@ -709,7 +720,7 @@ const SLOW_BATCH = 8;
  */
 const SLOW_READ_BYTES_PER_S = 25_000;
 /** The slow consumer reads nothing until its session paused, at most this long, ms. */
-const SLOW_STALL_MS_MAX = 20_000;
+const SLOW_STALL_MS_MAX = 45_000;
 /** The slow consumer's pause between rounds, ms. */
 const SLOW_PAUSE_MS = 25;
 /** Bound on the whole load run (generous: a 2-core machine shared with other work), ms. */
@@ -894,7 +905,20 @@ function checkLoadReports(
 
 Deno.test("10 000 orders under market-data load with one slow consumer: every report delivered once, in order", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "switchyard-orders-e2e-" });
-  const h = await startGateway(["--data-dir", dataDir, "--sim-rate", "2000"]);
+  const h = await startGateway([
+    "--data-dir",
+    dataDir,
+    "--sim-rate",
+    "2000",
+    // A small order-request pool: retries of refused ids are part of what is checked.
+    "--pool-capacity",
+    "OrderRequest=20",
+  ], {
+    // A low high-water mark, so the stalled reader pauses its session once the kernel's socket
+    // buffers are full, on machines with large ones too.
+    highWaterBytes: 512 * 1024,
+    lowWaterBytes: 128 * 1024,
+  });
   const { base, address, sims } = h;
   let fast: TraderClient | null = null;
   let raw: RawWsClient | null = null;
@@ -953,7 +977,7 @@ Deno.test("10 000 orders under market-data load with one slow consumer: every re
     const started = performance.now();
     const deadline = started + LOAD_DEADLINE_MS;
 
-    // The fast consumer: at most FAST_WINDOW orders without an answer; a venue_unavailable
+    // The fast consumer: at most FAST_WINDOW orders without an answer; a busy or venue_unavailable
     // refusal (no free request slot) is retried with the same client order id.
     const fastTally: LoadTally = { retries: 0, accepted: 0 };
     const fastRun = (async () => {
@@ -983,9 +1007,8 @@ Deno.test("10 000 orders under market-data load with one slow consumer: every re
             fastTally.accepted++;
             continue;
           }
-          assert.equal(
-            (ack.error as { code: string }).code,
-            "venue_unavailable",
+          assert.ok(
+            RETRIABLE.includes((ack.error as { code: string }).code),
             `${o.clientOrderId}: ${JSON.stringify(ack)}`,
           );
           outstanding--;
@@ -1037,9 +1060,8 @@ Deno.test("10 000 orders under market-data load with one slow consumer: every re
             slowTally.accepted++;
             continue;
           }
-          assert.equal(
-            (ack.error as { code: string }).code,
-            "venue_unavailable",
+          assert.ok(
+            RETRIABLE.includes((ack.error as { code: string }).code),
             `${o.clientOrderId}: ${JSON.stringify(ack)}`,
           );
           slowTally.retries++;

@@ -25,7 +25,7 @@ Deno.test("createSchemaPools registers the six pools with the default capacities
       ["provider_raw", 200],
       ["canonical_event", 300],
       ["merged_event", 50],
-      ["order_request", 20],
+      ["order_request", 256],
       ["exec_report", 20],
     ],
   );
@@ -34,7 +34,7 @@ Deno.test("createSchemaPools registers the six pools with the default capacities
     ProviderRaw: 200,
     CanonicalEvent: 300,
     MergedEvent: 50,
-    OrderRequest: 20,
+    OrderRequest: 256,
     ExecReport: 20,
   });
   const frame = pools.wsFrame.tryAcquire();
@@ -65,7 +65,7 @@ Deno.test("createSchemaPools takes capacities per type and rejects bad ones", as
     const manager = new PoolManager();
     const pools = createSchemaPools(manager, { CanonicalEvent: 2, OrderRequest: undefined });
     assert.strictEqual(pools.canonicalEvent.capacity, 2);
-    assert.strictEqual(pools.orderRequest.capacity, 20);
+    assert.strictEqual(pools.orderRequest.capacity, 256);
     assert.strictEqual(
       manager.get(SCHEMA_POOL_NAMES.CanonicalEvent),
       pools.canonicalEvent as never,

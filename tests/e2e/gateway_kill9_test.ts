@@ -545,21 +545,22 @@ Deno.test("kill -9 of the gateway mid-flow: no order sent twice, no exec report 
       return reqId;
     };
     /**
-     * Refusals a client retries with the same client order id (nothing was journaled):
-     * `venue_unavailable` (a venue still logging in, or every pooled order request in flight:
-     * "retry later"), and `unknown_provider` while the starting gateway has built no venue yet
-     * (its message then lists no providers).
+     * Refusals a client retries with the same client order id (nothing was journaled): `busy`
+     * (every pooled order request in flight), `venue_unavailable` (a venue still logging in),
+     * and `unknown_provider` while the starting gateway has built no venue yet (its message
+     * then lists no providers).
      */
     const retryable = (ack: Msg): boolean => {
       if (ack.ok === true) return false;
       const e = ack.error as { code?: string; message?: string } | undefined;
-      return e?.code === "venue_unavailable" ||
+      return e?.code === "busy" || e?.code === "venue_unavailable" ||
         (e?.code === "unknown_provider" && /providers ,/.test(e.message ?? ""));
     };
-    const retried = { venueUnavailable: 0, noVenueYet: 0 };
+    const retried = { busy: 0, venueUnavailable: 0, noVenueYet: 0 };
     const countRetry = (ack: Msg) => {
       const code = (ack.error as { code?: string }).code;
-      if (code === "venue_unavailable") retried.venueUnavailable++;
+      if (code === "busy") retried.busy++;
+      else if (code === "venue_unavailable") retried.venueUnavailable++;
       else retried.noVenueYet++;
     };
     /** Submits and waits for a final answer, re-sending after retryable refusals. */
@@ -1036,17 +1037,26 @@ Deno.test("kill -9 of the gateway mid-flow: no order sent twice, no exec report 
     }
 
     const notSent = rows.filter((r) => r.reason_code === REASON_NOT_SENT_BEFORE_RESTART).length;
+    // Accepted (journaled) before the kill without any report by then: the exchange's answer
+    // died with the process. Those the exchange got are adopted from it after the restart.
+    const silentAtKill = ackedBefore.filter((o) =>
+      !(reportsOf.get(o.clientId) ?? []).some((m) => Number(m.seq) <= seqAtKill)
+    );
+    const adopted = silentAtKill.filter((o) =>
+      rowById.get(o.clientId)?.reason_code !== REASON_NOT_SENT_BEFORE_RESTART
+    ).length;
     const summary = [
       `${sent.size} client ids (${flowOrdersBeforeKill + BURST_ORDERS_AT_KILL} before the kill`,
       `${unackedAtKill.length} unacked at the kill, ${unansweredAtKill} of them unanswered`,
       `${resubmit.length} re-submitted, ${neverJournaled} of them never journaled)`,
       `${rows.length} journaled, ${placeRequests} place requests`,
-      `${notSent} closed not_sent_before_restart`,
+      `${silentAtKill.length} accepted without a report at the kill (${adopted} adopted from the exchange)`,
+      `${notSent} journaled but never sent (closed not_sent_before_restart)`,
       `${reports.length} exec reports (${seqAtKill} before the kill)`,
       `${deadFilled.length} filled + ${deadPartial.length} partly filled while dead`,
       `${startingFilled.length} filled while restarting`,
       `${knobFills.size} orders touched by the fill knob`,
-      `retried: ${retried.venueUnavailable} venue_unavailable, ${retried.noVenueYet} unknown_provider`,
+      `retried: ${retried.busy} busy, ${retried.venueUnavailable} venue_unavailable, ${retried.noVenueYet} unknown_provider`,
       `order_request pool high water ${requestPoolHighWater}`,
       `${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
     ];

@@ -257,3 +257,33 @@ Deno.test("closing with a send in flight releases the request and keeps the inte
   assert.equal(!late.ok && late.code, "venue_unavailable");
   await finish(dirH);
 });
+
+Deno.test(
+  "a startup reconcile that fails is retried without waiting for a reconnect",
+  withTempDir(async (dir) => {
+    const journalPath = join(dir, "orders.db");
+    const venue = new FakeOrderVenue();
+    const h1 = createOrderHarness({ journalPath, venue });
+    await h1.gateway.start();
+    h1.gateway.submit(h1.newOrder({ qty: "0.002" }));
+    await h1.settle();
+    const vcid = venue.placeCalls[0].venueClientId;
+    await finish(h1);
+    // While the gateway is down the exchange fills the order.
+    venue.fill(vcid, "0.002", "30000.00", { deliver: false, final: true });
+    // Restart: the venue is up, but its first queries fail (timeout, rate limit, nonce...).
+    venue.queriesFail = true;
+    const h2 = createOrderHarness({ journalPath, venue });
+    await h2.gateway.start();
+    await h2.settle();
+    assert.equal(h2.reports.length, 0, "nothing could be compared yet");
+    venue.queriesFail = false;
+    const deadline = Date.now() + 5000;
+    while (h2.reports.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(h2.reports.map((r) => r.state), ["FILLED"], "the fill missed while down");
+    assert.equal(venue.placeCalls.length, 1);
+    await finish(h2);
+  }),
+);

@@ -32,7 +32,6 @@ import {
   type BookStateView,
   ConsumerAuth,
   OrderControl,
-  type OrderDesk,
   type RunningHttpServer,
   startHttpServer,
   type StreamLimits,
@@ -116,7 +115,7 @@ export class Gateway {
    * Orders for in-process strategies: the same desk the WebSocket and HTTP surfaces call, with
    * no token (code in this process is trusted); the trading switch still applies.
    */
-  desk: OrderDesk | null = null;
+  desk: GatewayOrderDesk | null = null;
   readonly #venues = new Map<string, OrderVenue>();
   #ordersStarted: Promise<void> = Promise.resolve();
   server: RunningHttpServer | null = null;
@@ -571,6 +570,7 @@ export class Gateway {
       logger: componentLogger("orders"),
     });
     for (const [name, venue] of venues) this.#venues.set(name, venue);
+    this.desk?.open();
     this.#ordersStarted = this.orders!.start().catch((err) =>
       log.error("order side did not start: {error}", { error: err })
     );

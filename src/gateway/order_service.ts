@@ -149,6 +149,7 @@ export class GatewayOrderDesk implements OrderDesk {
   readonly #gateway: OrderGateway;
   readonly #requests: BoundedPool<OrderRequest>;
   readonly #clock: () => number;
+  #open = false;
 
   /** Builds the desk. */
   constructor(opts: {
@@ -181,12 +182,28 @@ export class GatewayOrderDesk implements OrderDesk {
     return this.#gateway.orders(consumerId, limit).map(wireIntent);
   }
 
+  /**
+   * Opens the desk once the venues are registered. Before that (the gateway is still starting
+   * its feeds, whose endpoints the venues use) orders are refused `venue_unavailable`.
+   */
+  open(): void {
+    this.#open = true;
+  }
+
   /** Fills a pooled request from `cmd` and hands it (and its ownership) to `send`. */
   #pass(
     cmd: OrderSubmitCommand | OrderCancelCommand,
     ctx: OrderCommandContext,
     send: (req: OrderRequest) => ReturnType<OrderGateway["submit"]>,
   ): OrderOutcome {
+    if (!this.#open) {
+      return {
+        ok: false,
+        code: "venue_unavailable",
+        message:
+          "expected the order side started, found the gateway still starting its exchange connections; retry shortly with the same client_order_id",
+      };
+    }
     const req = this.#requests.tryAcquire();
     if (req === null) return this.#exhausted();
     orderRequestFromCommand(cmd, {

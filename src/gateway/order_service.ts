@@ -27,6 +27,7 @@ import {
   type IntentView,
   type OrderGateway,
   type OrderVenue,
+  VenueSupervisor,
 } from "../orders/mod.ts";
 import { MEMORY_DATABASE_PATH, openDurableDatabase } from "../storage/mod.ts";
 import type { Logger } from "../telemetry/mod.ts";
@@ -125,12 +126,15 @@ export function createVenues(opts: CreateVenuesOptions): Map<string, OrderVenue>
       );
       continue;
     }
+    const logger = opts.logger.with({ provider: module.name });
+    // A venue whose start fails closes itself: the supervisor builds and starts a new one with
+    // backoff, so an exchange that refused a login at start-up trades once it accepts one.
     venues.set(
       module.name,
-      factory({
-        endpoints,
-        credentials,
-        logger: opts.logger.with({ provider: module.name }),
+      new VenueSupervisor({
+        provider: module.name,
+        create: () => factory({ endpoints, credentials, logger }),
+        logger,
       }),
     );
     opts.logger.info("{provider}: order venue configured ({source} credentials)", {

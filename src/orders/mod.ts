@@ -70,3 +70,9 @@ export {
   REASON_TIMEOUT_NOT_FOUND,
   REQUEST_TIMEOUT_MS_DEFAULT,
 } from "./order_gateway.ts";
+export {
+  VENUE_RETRY_DELAY_MS_DEFAULT,
+  VENUE_RETRY_DELAY_MS_MAX_DEFAULT,
+  VenueSupervisor,
+  type VenueSupervisorOptions,
+} from "./venue_supervisor.ts";

@@ -246,8 +246,9 @@ export class OrderGateway {
   }
 
   /**
-   * Sets every venue's listener, starts the venues (one that fails to start is logged; it
-   * retries on its own and reports `onResynced` when up), then reconciles every provider.
+   * Sets every venue's listener, starts the venues (one that fails to start is logged; wrapped
+   * in a `VenueSupervisor`, as the gateway does, it is retried with backoff and reports
+   * `onResynced` when up), then reconciles every provider.
    */
   async start(): Promise<void> {
     for (const [provider, venue] of this.#venues) {

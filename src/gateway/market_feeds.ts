@@ -1,7 +1,8 @@
 /**
  * The exchange-neutral parts of a market feed, shared by every `src/adapter/<name>/provider.ts`:
  * choosing endpoints (override, embedded simulator, or live), the adapter hooks and log mapping,
- * the core feed methods, book rows and the late-subscriber snapshot. No exchange is named here:
+ * the core feed methods, starting a simulator, book rows and the late-subscriber snapshot. No
+ * exchange is named here:
  * each provider's builder lives in its own folder and is found by `provider_registry.ts`.
  *
  * @module
@@ -9,7 +10,14 @@
 
 import type { BookStateView } from "../server/book_state_view.ts";
 import { componentLogger, type Logger } from "../telemetry/mod.ts";
-import type { EndpointUrls, FeedContext, MarketFeed } from "../adapter/shared/provider_module.ts";
+import type {
+  EndpointUrls,
+  FeedContext,
+  MarketFeed,
+  SimSettings,
+  SimulatorHandle,
+  SimulatorStartOptions,
+} from "../adapter/shared/provider_module.ts";
 
 export type {
   EndpointUrls,
@@ -44,24 +52,43 @@ export interface FeedEndpoints<S> {
 }
 
 /**
- * Picks a feed's endpoints: the context's override when set (no simulator started), else the
- * embedded simulator in sim mode (started here, handed to the feed to close), else `liveUrls`.
+ * How a provider runs its simulator: start it, and read back its URLs and symbols. One binding
+ * serves both the embedded simulator of a feed ({@linkcode feedEndpoints}) and the simulator on
+ * its own ({@linkcode startSimulatorHandle}).
  */
-export async function feedEndpoints<S>(
+export interface SimBinding<S extends { close(): Promise<void> }> {
+  /** Starts the simulator; `hostname` and `port` are always set (loopback, 0 by default). */
+  start(opts: SimSettings & { hostname: string; port: number }): Promise<S>;
+  /** Its URLs by role: exactly the roles of the module's `liveEndpoints`. */
+  urls(sim: S): EndpointUrls;
+  /** Canonical symbols it serves (`BTC-USDT`). */
+  symbols(sim: S): readonly string[];
+}
+
+/**
+ * Picks a feed's endpoints: the context's override when set (no simulator started), else the
+ * embedded simulator in sim mode (started here on {@linkcode SIM_HOST}, handed to the feed to
+ * close), else `liveUrls`.
+ */
+export async function feedEndpoints<S extends { close(): Promise<void> }>(
   ctx: FeedContext,
-  opts: {
-    liveUrls: EndpointUrls;
-    startSim: (
-      settings: NonNullable<FeedContext["sim"]>,
-    ) => Promise<{ sim: S; urls: EndpointUrls }>;
-  },
+  opts: { liveUrls: EndpointUrls; sim: SimBinding<S> },
 ): Promise<FeedEndpoints<S>> {
   if (ctx.endpoints !== undefined) return { urls: ctx.endpoints, sim: null, live: false };
   if (ctx.sim !== null) {
-    const started = await opts.startSim(ctx.sim);
-    return { urls: started.urls, sim: started.sim, live: false };
+    const sim = await opts.sim.start({ hostname: SIM_HOST, port: 0, ...ctx.sim });
+    return { urls: opts.sim.urls(sim), sim, live: false };
   }
   return { urls: opts.liveUrls, sim: null, live: true };
+}
+
+/** Starts a provider's simulator on its own (`deno task sim`) and wraps it as a handle. */
+export async function startSimulatorHandle<S extends { close(): Promise<void> }>(
+  binding: SimBinding<S>,
+  opts: SimulatorStartOptions,
+): Promise<SimulatorHandle> {
+  const sim = await binding.start(opts);
+  return { urls: binding.urls(sim), symbols: binding.symbols(sim), close: () => sim.close() };
 }
 
 /** The URL of `role`; throws when a module's endpoints lack it (a registry bug). */
@@ -162,30 +189,69 @@ export function coreFeed(
   };
 }
 
+/** What {@linkcode booksWithTop} needs of one book row of an adapter's stats. */
+export interface BookStatsRow {
+  symbol: string;
+  state: BookStateView["state"];
+  resyncs: Partial<Record<string, number>>;
+  lastUpdateRecvTsMs: number;
+}
+
 /** Book rows of an adapter whose stats lack the top of book: read it from a 1-level view. */
-export function booksWithTop(
+export function booksWithTop<R extends BookStatsRow>(
   provider: string,
-  books: readonly {
-    symbol: string;
-    state: BookStateView["state"];
-    resyncs: Partial<Record<string, number>>;
-    lastUpdateRecvTsMs: number;
-  }[],
-  read: { bookId: (index: number) => number; view: (symbol: string) => LiveBookView | null },
+  books: readonly R[],
+  read: { bookId: (row: R) => number; view: (symbol: string) => LiveBookView | null },
 ): BookStateView[] {
-  return books.map((b, i) => {
+  return books.map((b) => {
     const top = read.view(b.symbol);
     return {
       provider,
       symbol: b.symbol,
       state: b.state,
-      bookId: read.bookId(i),
+      bookId: read.bookId(b),
       bestBid: top?.bids[0]?.[0] ?? "",
       bestAsk: top?.asks[0]?.[0] ?? "",
       resyncs: { ...b.resyncs } as Record<string, number>,
       lastUpdateMs: b.lastUpdateRecvTsMs,
     };
   });
+}
+
+/** An adapter that shows its books as stats rows and as copied views ({@linkcode viewedBooks}). */
+export interface ViewedBookSource<R extends BookStatsRow, V extends LiveBookView> {
+  /** Per-symbol book state. */
+  books(): readonly R[];
+  /** A copy of the best `levelsMax` levels per side of `symbol`'s book, or null. */
+  bookView(symbol: string, levelsMax: number): V | null;
+}
+
+/**
+ * The `books` and `publishBookSnapshot` of a feed whose adapter has no snapshot publisher of its
+ * own: rows take the top of book from a 1-level view, and a late subscriber gets the view of up
+ * to {@linkcode RESEND_LEVELS_MAX} levels re-sent as a snapshot. `seqOf` reads the book's
+ * sequence from a row and from a view (the same number).
+ */
+export function viewedBooks<R extends BookStatsRow, V extends LiveBookView>(
+  ctx: FeedContext,
+  parts: {
+    provider: string;
+    adapter: ViewedBookSource<R, V>;
+    seqOf: { row: (row: R) => number; view: (view: V) => number };
+  },
+): Pick<MarketFeed, "books" | "publishBookSnapshot"> {
+  const { provider, adapter, seqOf } = parts;
+  return {
+    books: () =>
+      booksWithTop(provider, adapter.books(), {
+        bookId: seqOf.row,
+        view: (symbol) => adapter.bookView(symbol, 1),
+      }),
+    publishBookSnapshot: (symbol) => {
+      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
+      return publishFromView(ctx, { provider, view, seq: view === null ? 0 : seqOf.view(view) });
+    },
+  };
 }
 
 /**

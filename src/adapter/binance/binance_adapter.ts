@@ -15,7 +15,7 @@
  * @module
  */
 
-import { decodeBinanceFrame, DecodeError, type JsonEngine } from "../../codec/mod.ts";
+import { decodeBinanceFrame, type DecodeError, type JsonEngine } from "../../codec/mod.ts";
 import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
@@ -27,7 +27,8 @@ import {
   type WsConnectionOptions,
   type WsOpenInfo,
 } from "../shared/ws_connection.ts";
-import { Backoff } from "../shared/backoff.ts";
+import { FrameIntake } from "../shared/frame_intake.ts";
+import { loadWithRetries } from "../shared/startup_retry.ts";
 import {
   BinanceBookAssembler,
   type BinanceBookAssemblerOptions,
@@ -177,8 +178,8 @@ export class BinanceAdapter {
   /** Last trade sequence per exchange symbol: drops duplicates during make-before-break. */
   readonly #lastTradeSeq = new Map<string, number>();
   readonly #pending = new Map<number, PendingRequest>();
+  readonly #intake: FrameIntake;
   #nextRequestId = 1;
-  #frameSeq = 0;
   #conn: WsConnection | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
   #started = false;
@@ -205,6 +206,14 @@ export class BinanceAdapter {
     this.#opts = opts;
     this.#streamsPerSymbol = opts.streams ?? BINANCE_STREAMS_DEFAULT;
     this.rest = new BinanceRest({ baseUrl: opts.restUrl, requestTimeoutMs: opts.restTimeoutMs });
+    this.#intake = new FrameIntake({
+      provider: "binance",
+      pools: opts.pools,
+      decode: (text, raw) => decodeBinanceFrame(text, raw, { engine: opts.engine }),
+      route: (raw) => this.#route(raw),
+      onPoolExhausted: (pool) => this.#poolExhausted(pool, "*"),
+      onDecodeError: (err) => this.#decodeError(err),
+    });
   }
 
   /** Canonical symbols known from exchangeInfo, with their trading rules. */
@@ -367,28 +376,19 @@ export class BinanceAdapter {
   }
 
   async #loadExchangeInfo(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
-    for (let attempt = 1;; attempt++) {
-      if (this.#closed) {
-        throw new Error("binance: expected an open adapter to load exchangeInfo, found it closed");
-      }
-      try {
-        const infos = await this.rest.exchangeInfo();
-        for (const i of infos) {
-          this.#symbolMap.set(i.symbol, i.canonical);
-          this.#infoByCanonical.set(i.canonical, i);
-        }
-        this.#emitEvent({ type: "exchange_info", symbols: infos.length, attempt });
-        return;
-      } catch (err) {
-        const error = `${(err as Error).name}: ${(err as Error).message}`;
-        this.#emitEvent({ type: "exchange_info", symbols: 0, attempt, error });
-        if (attempt >= EXCHANGE_INFO_ATTEMPTS_MAX || this.#closed) {
-          throw new Error(`binance: exchangeInfo failed ${attempt} times, last: ${error}`);
-        }
-        await abortableDelay(backoff.next(), this.#closing.signal);
-      }
+    const { value: infos, attempt } = await loadWithRetries(() => this.rest.exchangeInfo(), {
+      provider: "binance",
+      what: "exchangeInfo",
+      attemptsMax: EXCHANGE_INFO_ATTEMPTS_MAX,
+      signal: this.#closing.signal,
+      onFailure: (n, error) =>
+        this.#emitEvent({ type: "exchange_info", symbols: 0, attempt: n, error }),
+    });
+    for (const i of infos) {
+      this.#symbolMap.set(i.symbol, i.canonical);
+      this.#infoByCanonical.set(i.canonical, i);
     }
+    this.#emitEvent({ type: "exchange_info", symbols: infos.length, attempt });
   }
 
   /** Canonical -> exchange symbols, reporting unknown ones. */
@@ -475,37 +475,13 @@ export class BinanceAdapter {
   }
 
   #onMessage(text: string, recvTsMs: number, connId: number): void {
-    const pools = this.#opts.pools;
     this.#stats.frames++;
-    const frame = pools.wsFrame.tryAcquire();
-    const raw = frame ? pools.providerRaw.tryAcquire() : null;
-    if (!frame || !raw) {
-      if (frame) pools.wsFrame.release(frame);
-      this.#poolExhausted(frame ? "provider_raw" : "ws_frame", "*");
-      return;
-    }
-    frame.provider = "binance";
-    frame.connId = connId;
-    frame.frameSeq = ++this.#frameSeq;
-    frame.recvTsMs = recvTsMs;
-    frame.text = text;
-    try {
-      decodeBinanceFrame(frame.text, raw, { engine: this.#opts.engine });
-    } catch (err) {
-      pools.wsFrame.release(frame);
-      pools.providerRaw.release(raw);
-      if (!(err instanceof DecodeError)) throw err;
-      this.#stats.decodeErrors++;
-      this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
-      return;
-    }
-    pools.wsFrame.release(frame);
-    raw.recvTsMs = recvTsMs;
-    try {
-      this.#route(raw);
-    } finally {
-      pools.providerRaw.release(raw);
-    }
+    this.#intake.receive(text, recvTsMs, connId);
+  }
+
+  #decodeError(err: DecodeError): void {
+    this.#stats.decodeErrors++;
+    this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
   }
 
   #route(raw: ProviderRaw): void {
@@ -621,18 +597,4 @@ export class BinanceAdapter {
       // a logging callback must never break the hot path
     }
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared either way). */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

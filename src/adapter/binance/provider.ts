@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProviderModule, SimSettings } from "../shared/provider_module.ts";
+import type { ProviderModule } from "../shared/provider_module.ts";
 import {
   adapterHooks,
   coreFeed,
@@ -14,7 +14,8 @@ import {
   feedEndpoints,
   LIVE_SYMBOLS_DEFAULT,
   type MarketFeed,
-  SIM_HOST,
+  type SimBinding,
+  startSimulatorHandle,
 } from "../../gateway/market_feeds.ts";
 import {
   BINANCE_SIM_CREDENTIALS,
@@ -30,24 +31,19 @@ export interface BinanceFeed extends MarketFeed {
   readonly sim: BinanceSim | null;
 }
 
-function startSim(
-  settings: SimSettings & { hostname?: string; port?: number },
-): Promise<BinanceSim> {
-  return startBinanceSim({ hostname: SIM_HOST, port: 0, ...settings });
-}
-
-function urlsOf(sim: BinanceSim): { rest: string; ws: string; wsApi: string } {
-  return { rest: sim.restUrl, ws: sim.wsUrl, wsApi: sim.wsApiUrl };
-}
+/** How the gateway runs this exchange's simulator: embedded in a feed, or on its own. */
+const SIM_BINDING: SimBinding<BinanceSim> = {
+  start: (opts) => startBinanceSim(opts),
+  urls: (sim) => ({ rest: sim.restUrl, ws: sim.wsUrl, wsApi: sim.wsApiUrl }),
+  // A replaying simulator has no generator; its symbols are then left as Binance writes them.
+  symbols: (sim) => sim.market?.symbols.map((s) => s.canonical) ?? sim.symbols,
+};
 
 /** Binance: the adapter, and the embedded simulator in sim mode. */
 export async function binanceFeed(ctx: FeedContext): Promise<BinanceFeed> {
   const { urls, sim, live } = await feedEndpoints(ctx, {
     liveUrls: BINANCE_LIVE_ENDPOINTS,
-    startSim: async (settings) => {
-      const s = await startSim(settings);
-      return { sim: s, urls: urlsOf(s) };
-    },
+    sim: SIM_BINDING,
   });
   // Empty symbols with a simulator: every symbol its exchangeInfo lists (see the adapter).
   const symbols = live && ctx.symbols.length === 0 ? [...LIVE_SYMBOLS_DEFAULT] : ctx.symbols;
@@ -92,10 +88,5 @@ export const provider: ProviderModule = {
       credentials: { apiKey: credentials.apiKey, secret: credentials.secret },
       logger,
     }),
-  startSimulator: async (opts) => {
-    const sim = await startSim(opts);
-    // A replaying simulator has no generator; its symbols are then left as Binance writes them.
-    const symbols = sim.market?.symbols.map((s) => s.canonical) ?? sim.symbols;
-    return { urls: urlsOf(sim), symbols, close: () => sim.close() };
-  },
+  startSimulator: (opts) => startSimulatorHandle(SIM_BINDING, opts),
 };

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { crc32Ascii } from "../shared/crc32.ts";
+export { crc32Ascii } from "../shared/crc32.ts";
 import type { OrderBook } from "../shared/order_book.ts";
 
 /** Levels per side that the checksum covers, whatever the subscribed depth. */
@@ -17,34 +19,6 @@ export const CHECKSUM_LEVELS_PER_SIDE = 10;
 
 /** Decimals {@linkcode decimalText} pads to at most (a bound on the string it builds). */
 const PRECISION_MAX = 100;
-
-const CRC_TABLE = buildCrcTable();
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/**
- * Unsigned CRC32 (zlib polynomial) of an ASCII string, continuing from `crc` (0 to start).
- *
- * @example
- * ```ts
- * crc32Ascii("123456789"); // 0xcbf43926
- * ```
- */
-export function crc32Ascii(text: string, crc = 0): number {
-  let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    c = CRC_TABLE[(c ^ text.charCodeAt(i)) & 0xff] ^ (c >>> 8);
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /**
  * The checksum token of one padded decimal: the dot removed, leading zeros stripped

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { DecodeError, decodeJson, encodeJson, type JsonEngine } from "../../codec/mod.ts";
+import { type DecodeError, decodeJson, encodeJson, type JsonEngine } from "../../codec/mod.ts";
 import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
@@ -32,6 +32,7 @@ import {
   type WsConnectionOptions,
   type WsOpenInfo,
 } from "../shared/ws_connection.ts";
+import { FrameIntake } from "../shared/frame_intake.ts";
 import { KrakenBook, type KrakenBookItem, type KrakenBookStats } from "./kraken_book.ts";
 import { krakenSymbolOf, normalizeKrakenTicker, normalizeKrakenTrade } from "./normalize.ts";
 
@@ -182,8 +183,8 @@ export class KrakenAdapter {
   #conn: WsConnection | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
   #lastPingMs = 0;
+  readonly #intake: FrameIntake;
   #reqId = 1;
-  #frameSeq = 0;
   #started = false;
   #closed = false;
   readonly #stats: KrakenAdapterStats = {
@@ -216,6 +217,17 @@ export class KrakenAdapter {
     this.#staleMs = opts.book?.staleMs ?? KRAKEN_STALE_MS_DEFAULT;
     this.#liveIdleMs = opts.book?.liveIdleMs ?? KRAKEN_LIVE_IDLE_MS_DEFAULT;
     this.#pingMs = opts.pingIntervalMs ?? KRAKEN_PING_INTERVAL_MS_DEFAULT;
+    this.#intake = new FrameIntake({
+      provider: this.provider,
+      pools: opts.pools,
+      decode: (text, raw) => {
+        raw.body = decodeJson(text, { engine: opts.engine, provider: this.provider });
+      },
+      route: (raw) => this.#onFrame(raw),
+      // A book message may be lost: only the checksum of the next one can tell, and it will.
+      onPoolExhausted: (pool) => this.#poolExhausted(pool, "*"),
+      onDecodeError: (err) => this.#decodeError(err),
+    });
   }
 
   /**
@@ -385,49 +397,27 @@ export class KrakenAdapter {
   }
 
   #onMessage(text: string, recvTsMs: number, connId: number): void {
-    const pools = this.#opts.pools;
     this.#stats.frames++;
-    const frame = pools.wsFrame.tryAcquire();
-    const raw = frame ? pools.providerRaw.tryAcquire() : null;
-    if (!frame || !raw) {
-      if (frame) pools.wsFrame.release(frame);
-      this.#poolExhausted(frame ? "provider_raw" : "ws_frame", "*");
-      // A book message may be lost: only the checksum of the next one can tell, and it will.
-      return;
-    }
-    frame.provider = this.provider;
-    frame.connId = connId;
-    frame.frameSeq = ++this.#frameSeq;
-    frame.recvTsMs = recvTsMs;
-    frame.text = text;
-    let body: unknown;
-    try {
-      body = decodeJson(frame.text, { engine: this.#opts.engine, provider: this.provider });
-    } catch (err) {
-      pools.wsFrame.release(frame);
-      pools.providerRaw.release(raw);
-      if (!(err instanceof DecodeError)) throw err;
-      this.#stats.decodeErrors++;
-      this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
-      return;
-    }
-    pools.wsFrame.release(frame);
-    try {
-      if (body === null || typeof body !== "object" || Array.isArray(body)) return;
-      const b = body as Record<string, unknown>;
-      raw.provider = this.provider;
-      raw.eventType = typeof b.channel === "string"
-        ? b.channel
-        : typeof b.method === "string"
-        ? b.method
-        : "";
-      raw.stream = typeof b.type === "string" ? b.type : "";
-      raw.recvTsMs = recvTsMs;
-      raw.body = body;
-      this.#route(raw, typeof b.channel === "string");
-    } finally {
-      pools.providerRaw.release(raw);
-    }
+    this.#intake.receive(text, recvTsMs, connId);
+  }
+
+  #decodeError(err: DecodeError): void {
+    this.#stats.decodeErrors++;
+    this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
+  }
+
+  /** Classifies a decoded message: a channel push (`channel`) or a method response (`method`). */
+  #onFrame(raw: ProviderRaw): void {
+    const body = raw.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) return;
+    const b = body as Record<string, unknown>;
+    raw.eventType = typeof b.channel === "string"
+      ? b.channel
+      : typeof b.method === "string"
+      ? b.method
+      : "";
+    raw.stream = typeof b.type === "string" ? b.type : "";
+    this.#route(raw, typeof b.channel === "string");
   }
 
   #route(raw: ProviderRaw, isChannel: boolean): void {

@@ -6,19 +6,18 @@
  * @module
  */
 
-import type { ProviderModule, SimSettings } from "../shared/provider_module.ts";
+import type { ProviderModule } from "../shared/provider_module.ts";
 import {
   adapterHooks,
-  booksWithTop,
   coreFeed,
   endpointOf,
   type FeedContext,
   feedEndpoints,
   LIVE_SYMBOLS_DEFAULT,
   type MarketFeed,
-  publishFromView,
-  RESEND_LEVELS_MAX,
-  SIM_HOST,
+  type SimBinding,
+  startSimulatorHandle,
+  viewedBooks,
 } from "../../gateway/market_feeds.ts";
 import { DEFAULT_SYMBOL_SPECS } from "../../sim/market/mod.ts";
 import { KRAKEN_SIM_CREDENTIALS, type KrakenSim, startKrakenSim } from "../../sim/kraken/mod.ts";
@@ -35,33 +34,18 @@ export interface KrakenFeed extends MarketFeed {
   readonly sim: KrakenSim | null;
 }
 
-function startSim(
-  settings: SimSettings & { hostname?: string; port?: number },
-): Promise<KrakenSim> {
-  return startKrakenSim({
-    hostname: SIM_HOST,
-    port: 0,
-    ...settings,
-    priceOffsetBps: KRAKEN_PRICE_OFFSET_BPS,
-  });
-}
-
-function urlsOf(sim: KrakenSim): { rest: string; ws: string; authWs: string } {
-  return { rest: sim.restUrl, ws: sim.wsUrl, authWs: sim.authWsUrl };
-}
-
-function symbolsOf(sim: KrakenSim): string[] {
-  return sim.pairs.map((p) => canonicalSymbolOf(p.name));
-}
+/** How the gateway runs this exchange's simulator: embedded in a feed, or on its own. */
+const SIM_BINDING: SimBinding<KrakenSim> = {
+  start: (opts) => startKrakenSim({ ...opts, priceOffsetBps: KRAKEN_PRICE_OFFSET_BPS }),
+  urls: (sim) => ({ rest: sim.restUrl, ws: sim.wsUrl, authWs: sim.authWsUrl }),
+  symbols: (sim) => sim.pairs.map((p) => canonicalSymbolOf(p.name)),
+};
 
 /** Kraken (WebSocket v2): the adapter, and the embedded simulator in sim mode. */
 export async function krakenFeed(ctx: FeedContext): Promise<KrakenFeed> {
   const { urls, sim, live } = await feedEndpoints(ctx, {
     liveUrls: KRAKEN_LIVE_ENDPOINTS,
-    startSim: async (settings) => {
-      const s = await startSim(settings);
-      return { sim: s, urls: urlsOf(s) };
-    },
+    sim: SIM_BINDING,
   });
   // The adapter needs explicit symbols (v2 has no symbol listing it reads): the embedded
   // simulator's pairs; an external simulator serves the shared default instruments.
@@ -70,7 +54,7 @@ export async function krakenFeed(ctx: FeedContext): Promise<KrakenFeed> {
     symbols = live
       ? [...LIVE_SYMBOLS_DEFAULT]
       : sim !== null
-      ? symbolsOf(sim)
+      ? [...SIM_BINDING.symbols(sim)]
       : DEFAULT_SYMBOL_SPECS.map((s) => `${s.base}-${s.quote}`);
   }
   const adapter = new KrakenAdapter({
@@ -83,17 +67,11 @@ export async function krakenFeed(ctx: FeedContext): Promise<KrakenFeed> {
     ...coreFeed("kraken", { endpoints: urls, adapter, sim }),
     adapter,
     sim,
-    books: () => {
-      const all = adapter.books();
-      return booksWithTop("kraken", all, {
-        bookId: (i) => all[i].seq,
-        view: (sym) => adapter.bookView(sym, 1),
-      });
-    },
-    publishBookSnapshot: (symbol) => {
-      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
-      return publishFromView(ctx, { provider: "kraken", view, seq: view?.seq ?? 0 });
-    },
+    ...viewedBooks(ctx, {
+      provider: "kraken",
+      adapter,
+      seqOf: { row: (row) => row.seq, view: (view) => view.seq },
+    }),
   };
 }
 
@@ -112,8 +90,5 @@ export const provider: ProviderModule = {
       credentials: { apiKey: credentials.apiKey, secret: credentials.secret },
       logger,
     }),
-  startSimulator: async (opts) => {
-    const sim = await startSim(opts);
-    return { urls: urlsOf(sim), symbols: symbolsOf(sim), close: () => sim.close() };
-  },
+  startSimulator: (opts) => startSimulatorHandle(SIM_BINDING, opts),
 };

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { DecodeError, decodeJson, type JsonEngine } from "../../codec/mod.ts";
+import { type DecodeError, decodeJson, type JsonEngine } from "../../codec/mod.ts";
 import type { CanonicalEvent } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 import type { SchemaPools } from "../../schema/schema_pools.ts";
@@ -39,7 +39,8 @@ import {
   type WsConnectionOptions,
   type WsOpenInfo,
 } from "../shared/ws_connection.ts";
-import { Backoff } from "../shared/backoff.ts";
+import { FrameIntake, type FrameIntakePool } from "../shared/frame_intake.ts";
+import { loadWithRetries } from "../shared/startup_retry.ts";
 import { OkxBookRest } from "./okx_book_rest.ts";
 import {
   OKX_BOOK_LEVELS_MAX,
@@ -219,7 +220,7 @@ export class OkxAdapter {
   readonly #lastTradeSeq = new Map<string, number>();
   /** REST snapshot client; null in `"ws"` bootstrap mode. */
   readonly #bookRest: OkxBookRest | null;
-  #frameSeq = 0;
+  readonly #intake: FrameIntake;
   #conn: WsConnection | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
   #started = false;
@@ -253,6 +254,16 @@ export class OkxAdapter {
       baseUrl: opts.restUrl,
       requestTimeoutMs: opts.restTimeoutMs,
       requestsInFlightMax: opts.restRequestsInFlightMax,
+    });
+    this.#intake = new FrameIntake({
+      provider: "okx",
+      pools: opts.pools,
+      decode: (text, raw) => {
+        raw.body = decodeJson(text, { engine: opts.engine, provider: "okx" });
+      },
+      route: (raw) => this.#route(raw),
+      onPoolExhausted: (pool) => this.#framePoolExhausted(pool),
+      onDecodeError: (err) => this.#decodeError(err),
     });
   }
 
@@ -365,31 +376,24 @@ export class OkxAdapter {
   }
 
   async #loadInstruments(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
-    for (let attempt = 1;; attempt++) {
-      if (this.#closed) {
-        throw new Error("okx: expected an open adapter to load instruments, found it closed");
-      }
-      try {
-        const list = await fetchOkxInstruments(this.#opts.restUrl, {
-          timeoutMs: this.#opts.restTimeoutMs,
-          signal: this.#closing.signal,
-        });
-        for (const i of list) {
-          this.#instruments.set(i.instId, i);
-          this.#byCanonical.set(i.canonical, i.instId);
-        }
-        this.#emitEvent({ type: "instruments", symbols: list.length, attempt });
-        return;
-      } catch (err) {
-        const error = `${(err as Error).name}: ${(err as Error).message}`;
-        this.#emitEvent({ type: "instruments", symbols: 0, attempt, error });
-        if (attempt >= OKX_INSTRUMENTS_ATTEMPTS_MAX || this.#closed) {
-          throw new Error(`okx: instruments failed ${attempt} times, last: ${error}`);
-        }
-        await abortableDelay(backoff.next(), this.#closing.signal);
-      }
+    const load = () =>
+      fetchOkxInstruments(this.#opts.restUrl, {
+        timeoutMs: this.#opts.restTimeoutMs,
+        signal: this.#closing.signal,
+      });
+    const { value: list, attempt } = await loadWithRetries(load, {
+      provider: "okx",
+      what: "instruments",
+      attemptsMax: OKX_INSTRUMENTS_ATTEMPTS_MAX,
+      signal: this.#closing.signal,
+      onFailure: (n, error) =>
+        this.#emitEvent({ type: "instruments", symbols: 0, attempt: n, error }),
+    });
+    for (const i of list) {
+      this.#instruments.set(i.instId, i);
+      this.#byCanonical.set(i.canonical, i.instId);
     }
+    this.#emitEvent({ type: "instruments", symbols: list.length, attempt });
   }
 
   #activate(instId: string): void {
@@ -479,41 +483,20 @@ export class OkxAdapter {
       this.#stats.pongs++;
       return;
     }
-    const pools = this.#opts.pools;
-    const frame = pools.wsFrame.tryAcquire();
-    const raw = frame ? pools.providerRaw.tryAcquire() : null;
-    if (!frame || !raw) {
-      if (frame) pools.wsFrame.release(frame);
-      this.#poolExhausted(frame ? "provider_raw" : "ws_frame", "*");
-      // A lost books push breaks the chain silently: resync every live book.
-      for (const a of this.#assemblers.values()) {
-        if (a.state === "LIVE") a.requestResync("pool_exhausted");
-      }
-      return;
+    this.#intake.receive(text, recvTsMs, connId);
+  }
+
+  #framePoolExhausted(pool: FrameIntakePool): void {
+    this.#poolExhausted(pool, "*");
+    // A lost books push breaks the chain silently: resync every live book.
+    for (const a of this.#assemblers.values()) {
+      if (a.state === "LIVE") a.requestResync("pool_exhausted");
     }
-    frame.provider = "okx";
-    frame.connId = connId;
-    frame.frameSeq = ++this.#frameSeq;
-    frame.recvTsMs = recvTsMs;
-    frame.text = text;
-    try {
-      raw.body = decodeJson(frame.text, { engine: this.#opts.engine, provider: "okx" });
-    } catch (err) {
-      pools.wsFrame.release(frame);
-      pools.providerRaw.release(raw);
-      if (!(err instanceof DecodeError)) throw err;
-      this.#stats.decodeErrors++;
-      this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
-      return;
-    }
-    pools.wsFrame.release(frame);
-    raw.provider = "okx";
-    raw.recvTsMs = recvTsMs;
-    try {
-      this.#route(raw);
-    } finally {
-      pools.providerRaw.release(raw);
-    }
+  }
+
+  #decodeError(err: DecodeError): void {
+    this.#stats.decodeErrors++;
+    this.#emitEvent({ type: "decode_error", message: err.message, sample: err.sample });
   }
 
   #route(raw: ProviderRaw): void {
@@ -626,18 +609,4 @@ export class OkxAdapter {
       // a logging callback must never break the hot path
     }
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared either way). */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

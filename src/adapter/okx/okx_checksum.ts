@@ -8,31 +8,12 @@
  * @module
  */
 
+import { crc32Ascii } from "../shared/crc32.ts";
+export { crc32Ascii } from "../shared/crc32.ts";
 import type { OrderBook } from "../shared/order_book.ts";
 
 /** Levels per side covered by the checksum. */
 export const OKX_CHECKSUM_LEVELS = 25;
-
-const CRC_TABLE: Uint32Array = buildCrcTable();
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/** Unsigned CRC32 (IEEE, as zlib) of an ASCII string (char codes are taken as bytes). */
-export function crc32Ascii(text: string): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) {
-    crc = CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /** The checksum input text of `book`'s best 25 levels per side. */
 export function okxChecksumText(book: OrderBook): string {

@@ -5,19 +5,18 @@
  * @module
  */
 
-import type { ProviderModule, SimSettings } from "../shared/provider_module.ts";
+import type { ProviderModule } from "../shared/provider_module.ts";
 import {
   adapterHooks,
-  booksWithTop,
   coreFeed,
   endpointOf,
   type FeedContext,
   feedEndpoints,
   LIVE_SYMBOLS_DEFAULT,
   type MarketFeed,
-  publishFromView,
-  RESEND_LEVELS_MAX,
-  SIM_HOST,
+  type SimBinding,
+  startSimulatorHandle,
+  viewedBooks,
 } from "../../gateway/market_feeds.ts";
 import { OKX_SIM_CREDENTIALS, type OkxSim, startOkxSim } from "../../sim/okx/mod.ts";
 import { OKX_LIVE_ENDPOINTS, OkxAdapter } from "./okx_adapter.ts";
@@ -32,34 +31,23 @@ export interface OkxFeed extends MarketFeed {
   readonly sim: OkxSim | null;
 }
 
-function startSim(settings: SimSettings & { hostname?: string; port?: number }): Promise<OkxSim> {
-  return startOkxSim({
-    hostname: SIM_HOST,
-    port: 0,
-    ...settings,
-    priceOffsetBps: OKX_PRICE_OFFSET_BPS,
-  });
-}
-
-function urlsOf(
-  sim: OkxSim,
-): { rest: string; ws: string; businessWs: string; privateWs: string } {
-  return {
+/** How the gateway runs this exchange's simulator: embedded in a feed, or on its own. */
+const SIM_BINDING: SimBinding<OkxSim> = {
+  start: (opts) => startOkxSim({ ...opts, priceOffsetBps: OKX_PRICE_OFFSET_BPS }),
+  urls: (sim) => ({
     rest: sim.restUrl,
     ws: sim.wsUrl,
     businessWs: sim.businessWsUrl,
     privateWs: sim.privateWsUrl,
-  };
-}
+  }),
+  symbols: (sim) => [...sim.instIds],
+};
 
 /** OKX: the adapter, and the embedded simulator in sim mode. */
 export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
   const { urls, sim, live } = await feedEndpoints(ctx, {
     liveUrls: OKX_LIVE_ENDPOINTS,
-    startSim: async (settings) => {
-      const s = await startSim(settings);
-      return { sim: s, urls: urlsOf(s) };
-    },
+    sim: SIM_BINDING,
   });
   // Empty symbols with a simulator: every instrument it lists (see the adapter).
   const symbols = live && ctx.symbols.length === 0 ? [...LIVE_SYMBOLS_DEFAULT] : ctx.symbols;
@@ -77,17 +65,11 @@ export async function okxFeed(ctx: FeedContext): Promise<OkxFeed> {
     ...coreFeed("okx", { endpoints: urls, adapter, sim }),
     adapter,
     sim,
-    books: () => {
-      const all = adapter.books();
-      return booksWithTop("okx", all, {
-        bookId: (i) => all[i].seqId,
-        view: (sym) => adapter.bookView(sym, 1),
-      });
-    },
-    publishBookSnapshot: (symbol) => {
-      const view = adapter.bookView(symbol, RESEND_LEVELS_MAX);
-      return publishFromView(ctx, { provider: "okx", view, seq: view?.seqId ?? 0 });
-    },
+    ...viewedBooks(ctx, {
+      provider: "okx",
+      adapter,
+      seqOf: { row: (row) => row.seqId, view: (view) => view.seqId },
+    }),
   };
 }
 
@@ -110,8 +92,5 @@ export const provider: ProviderModule = {
       },
       logger,
     }),
-  startSimulator: async (opts) => {
-    const sim = await startSim(opts);
-    return { urls: urlsOf(sim), symbols: [...sim.instIds], close: () => sim.close() };
-  },
+  startSimulator: (opts) => startSimulatorHandle(SIM_BINDING, opts),
 };

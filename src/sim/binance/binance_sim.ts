@@ -12,8 +12,8 @@
  * - The 5 messages/s inbound limit counts text and binary messages only: ping and pong frames
  *   never reach JavaScript. Breaking it closes with 1008. SUBSCRIBE past 1024 streams gets an
  *   error frame (code 2) and changes nothing; a URL with too many streams gets HTTP 400.
- * - Abrupt drops go through a TCP front in this process (see `tcp_front.ts`); Deno's client
- *   then reports `wasClean: false` with code 0 or 1006.
+ * - Abrupt drops go through a TCP front in this process (see `../shared/tcp_front.ts`); Deno's
+ *   client then reports `wasClean: false` with code 0 or 1006.
  * - 24hrTicker / miniTicker / avgPrice statistics cover the time since the simulator started
  *   (capped at 24 h for `O`), not a rolling 24 h or 5 min window.
  * - Accepted but never fed: `@ticker_1h/_4h/_1d`, `!ticker_<w>@arr`, `@referencePrice`,
@@ -35,7 +35,6 @@ import {
   type MarketEvent,
   MarketGenerator,
   MarketPacer,
-  type SymbolSpec,
   type TradeEvent,
 } from "../market/mod.ts";
 import { formatAtomsMinimal, MarketBookSource, type SimBookSource } from "../order_engine/mod.ts";
@@ -60,7 +59,6 @@ import {
 } from "./sim_options.ts";
 import { parseStreamName } from "./stream_name.ts";
 import { StreamHub } from "./stream_hub.ts";
-import { TcpFront } from "./tcp_front.ts";
 import { WeightLimiter } from "./weight_limiter.ts";
 import {
   type BinanceSimInstrument,
@@ -71,6 +69,13 @@ import {
   WsApiSession,
 } from "./orders/mod.ts";
 import { type ConnectionInfo, type ConnectionSettings, WsConnection } from "./ws_connection.ts";
+import {
+  ConnectionRegistry,
+  LoopbackServer,
+  selectSymbolSpecs,
+  SHUTDOWN_DRAIN_MS,
+  waitUntilDrained,
+} from "../shared/mod.ts";
 
 /** Handle of a timer (setTimeout / setInterval). */
 type Timer = ReturnType<typeof setTimeout>;
@@ -165,9 +170,8 @@ export class BinanceSim {
   readonly #replay: ReplayData | null;
   readonly #exchangeSymbols: Map<string, ExchangeSymbol>;
   readonly #limiter: WeightLimiter;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #front: TcpFront;
-  readonly #connections = new Map<number, WsConnection>();
+  readonly #server: LoopbackServer;
+  readonly #connections = new ConnectionRegistry<WsConnection>();
   readonly #sessions = new Set<ReplaySession>();
   readonly #sleeps = new Set<{ timer: Timer; resolve: () => void }>();
   readonly #settings: ConnectionSettings;
@@ -175,8 +179,6 @@ export class BinanceSim {
   #paused: boolean;
   #nextConnectionId = 1;
   #connectionsOpened = 0;
-  #closedFramesSent = 0;
-  #closedFramesDropped = 0;
   #restRequests = 0;
   #replayFramesSent = 0;
   #closing: Promise<void> | null = null;
@@ -188,7 +190,13 @@ export class BinanceSim {
     this.#paused = options.paused;
     this.#hub = new StreamHub((channel) => this.#feed?.onChannelActivated(channel));
     if (replay === null) {
-      const specs = selectSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols);
+      const specs = selectSymbolSpecs(
+        options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS,
+        options.symbols,
+        {
+          nameOf: (s) => s.base + s.quote,
+        },
+      );
       this.market = new MarketGenerator({
         seed: options.seed,
         symbols: specs,
@@ -232,7 +240,7 @@ export class BinanceSim {
       requestsAfter429Max: options.requestsAfter429Max,
     });
     this.faults = new BinanceSimFaults({
-      connections: () => [...this.#connections.values()],
+      connections: () => this.#connections.list(),
       feed: () => this.#feed,
       limiter: this.#limiter,
       hasSymbol: (symbol) => this.#exchangeSymbols.has(symbol),
@@ -248,46 +256,26 @@ export class BinanceSim {
       clock: options.clock,
       ackDelayMs: () => this.faults.ackDelayMs,
     };
-    // Bind the public port first: when it is taken, nothing else has been started yet.
-    this.#front = TcpFront.bind({ hostname: options.hostname, port: options.port });
-    try {
-      this.#server = Deno.serve(
-        {
-          hostname: options.hostname,
-          port: 0,
-          onListen: () => {},
-          onError: (err) => internalError(err),
-        },
-        (request, info) => this.#handle(request, info),
-      );
-    } catch (err) {
-      void this.#front.close();
-      throw err;
-    }
-    this.#front.start(this.#server.addr.port);
-    this.port = this.#front.port;
-    const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
-    this.restUrl = `http://${host}:${this.port}`;
-    this.wsUrl = `ws://${host}:${this.port}`;
+    // Nothing before this starts a timer or a socket: when the port is taken, nothing leaks.
+    this.#server = LoopbackServer.listen(
+      { hostname: options.hostname, port: options.port, onError: internalError },
+      (request, info) => this.#handle(request, info),
+    );
+    this.port = this.#server.port;
+    this.restUrl = this.#server.httpUrl();
+    this.wsUrl = this.#server.wsUrl();
     this.wsApiUrl = `${this.wsUrl}/ws-api/v3`;
     if (this.#feed !== null) this.#scheduler = setInterval(() => this.#tick(), options.tickMs);
   }
 
   /** Counters. */
   stats(): BinanceSimStats {
-    let framesSent = this.#closedFramesSent;
-    let framesDropped = this.#closedFramesDropped;
-    for (const connection of this.#connections.values()) {
-      framesSent += connection.framesSent;
-      framesDropped += connection.framesDropped;
-    }
     let replayFramesSent = this.#replayFramesSent;
     for (const session of this.#sessions) replayFramesSent += session.framesSent;
     return {
       connections: this.#connections.size,
       connectionsOpened: this.#connectionsOpened,
-      framesSent,
-      framesDropped,
+      ...this.#connections.frameTotals(),
       subscriptions: this.#hub.subscriptionCount(),
       eventsGenerated: this.market?.eventsGenerated ?? 0,
       eventsPerSecondTarget: this.#pacer?.eventsPerSecond ?? 0,
@@ -362,14 +350,10 @@ export class BinanceSim {
       sleep.resolve();
     }
     this.#sleeps.clear();
-    for (const connection of this.#connections.values()) {
-      connection.close(1001, "simulator shutting down");
-    }
-    const deadline = performance.now() + 1000;
-    while (this.#connections.size > 0 && performance.now() < deadline) await delay(10);
+    this.#connections.closeAll(1001, "simulator shutting down");
+    await waitUntilDrained(() => this.#connections.size, SHUTDOWN_DRAIN_MS);
     for (const connection of this.#connections.values()) connection.drop();
-    await this.#front.close();
-    await this.#server.shutdown();
+    await this.#server.close();
   }
 
   #tick(): void {
@@ -456,12 +440,12 @@ export class BinanceSim {
       settings: this.#settings,
       sendDelayMs: this.faults.newConnectionDelayMs,
       hooks: {
-        dropTcp: () => this.#front.drop(remotePort),
+        dropTcp: () => this.#server.drop(remotePort),
         onOpen: (c) => this.#onOpen(c),
-        onClosed: (c) => this.#onClosed(c),
+        onClosed: (c) => this.#connections.remove(c),
       },
     });
-    this.#connections.set(id, connection);
+    this.#connections.add(connection);
     return response;
   }
 
@@ -475,7 +459,7 @@ export class BinanceSim {
       socket,
       orders: this.orders,
       returnRateLimits: url.searchParams.get("returnRateLimits") !== "false",
-      dropTcp: () => this.#front.drop(remotePort),
+      dropTcp: () => this.#server.drop(remotePort),
       onClosed: (s) => {
         if (this.#wsApiSessions.get(s.id) === s) this.#wsApiSessions.delete(s.id);
       },
@@ -549,13 +533,6 @@ export class BinanceSim {
     });
     this.#sessions.add(session);
     session.start();
-  }
-
-  #onClosed(connection: WsConnection): void {
-    if (this.#connections.get(connection.id) !== connection) return;
-    this.#connections.delete(connection.id);
-    this.#closedFramesSent += connection.framesSent;
-    this.#closedFramesDropped += connection.framesDropped;
   }
 
   #exchangeInfo(symbols: readonly string[] | null): string {
@@ -640,18 +617,6 @@ function safeDecode(text: string): string {
   }
 }
 
-function selectSpecs(specs: readonly SymbolSpec[], names: readonly string[] | null): SymbolSpec[] {
-  if (names === null) return [...specs];
-  return names.map((name) => {
-    const found = specs.find((s) => s.base + s.quote === name);
-    if (found === undefined) {
-      const known = specs.map((s) => s.base + s.quote).join(", ");
-      throw new RangeError(`symbols: expected some of ${known}, found ${name}`);
-    }
-    return found;
-  });
-}
-
 function replayDepthBody(
   bodies: ReadonlyMap<string, string>,
   symbol: string,
@@ -679,8 +644,4 @@ function internalError(err: unknown): Response {
       headers: { "Content-Type": "application/json" },
     },
   );
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

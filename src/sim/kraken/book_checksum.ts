@@ -8,6 +8,9 @@
  * @module
  */
 
+import { crc32Ascii } from "../shared/crc32.ts";
+export { crc32Ascii } from "../shared/crc32.ts";
+
 /** Levels per side the checksum covers, whatever the subscribed depth. */
 export const CHECKSUM_LEVELS = 10;
 
@@ -17,36 +20,6 @@ export interface ChecksumLevel {
   readonly price: string;
   /** Quantity as a plain decimal string. */
   readonly qty: string;
-}
-
-const CRC_TABLE: Uint32Array = buildCrcTable();
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/**
- * CRC32 of an ASCII string as zlib computes it, as an unsigned 32-bit integer.
- *
- * @example
- * ```ts
- * crc32Ascii("123456789"); // 0xcbf43926
- * ```
- */
-export function crc32Ascii(text: string): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7f) throw new RangeError(`crc32 input: expected ASCII, found code ${code}`);
-    crc = CRC_TABLE[(crc ^ code) & 0xff] ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /**

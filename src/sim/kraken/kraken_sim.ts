@@ -27,7 +27,13 @@ import {
   type ReadonlyOrderBook,
   type SymbolSpec,
 } from "../market/mod.ts";
-import { TcpFront } from "../binance/tcp_front.ts";
+import {
+  ConnectionRegistry,
+  LoopbackServer,
+  selectSymbolSpecs,
+  SHUTDOWN_DRAIN_MS,
+  waitUntilDrained,
+} from "../shared/mod.ts";
 import { bookChecksum, type ChecksumLevel } from "./book_checksum.ts";
 import { KrakenSimFaults, type KrakenSystemStatus } from "./fault_controller.ts";
 import {
@@ -142,15 +148,12 @@ export class KrakenSim {
   readonly #pacer: MarketPacer;
   readonly #clock: () => number;
   readonly #heartbeatMs: number;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #front: TcpFront;
-  readonly #connections = new Map<number, KrakenConnection>();
+  readonly #server: LoopbackServer;
+  readonly #connections = new ConnectionRegistry<KrakenConnection>();
   readonly #scheduler: ReturnType<typeof setInterval>;
   readonly #host: ConnectionHost;
   #nextConnectionId = 1;
   #connectionsOpened = 0;
-  #closedFramesSent = 0;
-  #closedFramesDropped = 0;
   #checksumsCorrupted = 0;
   #bookUpdatesDropped = 0;
   #heartbeatsSent = 0;
@@ -167,7 +170,9 @@ export class KrakenSim {
       );
     }
     this.#clock = options.clock ?? Date.now;
-    const specs = selectSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols);
+    const specs = selectSymbolSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols, {
+      nameOf: (s) => `${s.base}/${s.quote}`,
+    });
     this.market = new MarketGenerator({
       seed: options.seed ?? 1,
       symbols: specs,
@@ -206,43 +211,28 @@ export class KrakenSim {
     }, { ...options.orders, hostname });
     this.authWsUrl = this.orders.authWsUrl;
     try {
-      this.#front = TcpFront.bind({ hostname, port: options.port ?? 0 });
-    } catch (err) {
-      void this.orders.close();
-      throw err;
-    }
-    try {
-      this.#server = Deno.serve(
-        { hostname, port: 0, onListen: () => {} },
+      this.#server = LoopbackServer.listen(
+        { hostname, port: options.port ?? 0 },
         (request, info) => this.#handle(request, info),
       );
     } catch (err) {
-      void this.#front.close();
       void this.orders.close();
       throw err;
     }
-    this.#front.start(this.#server.addr.port);
-    this.port = this.#front.port;
-    this.wsUrl = `ws://${hostname}:${this.port}/v2`;
-    this.restUrl = `http://${hostname}:${this.port}`;
+    this.port = this.#server.port;
+    this.wsUrl = this.#server.wsUrl("/v2");
+    this.restUrl = this.#server.httpUrl();
     this.#scheduler = setInterval(() => this.#tick(), tickMs);
   }
 
   /** Counters. */
   stats(): KrakenSimStats {
-    let framesSent = this.#closedFramesSent;
-    let framesDropped = this.#closedFramesDropped;
     let subscriptions = 0;
-    for (const c of this.#connections.values()) {
-      framesSent += c.framesSent;
-      framesDropped += c.framesDropped;
-      subscriptions += c.subscriptions.size;
-    }
+    for (const c of this.#connections.values()) subscriptions += c.subscriptions.size;
     return {
       connections: this.#connections.size,
       connectionsOpened: this.#connectionsOpened,
-      framesSent,
-      framesDropped,
+      ...this.#connections.frameTotals(),
       subscriptions,
       eventsGenerated: this.market.eventsGenerated,
       checksumsCorrupted: this.#checksumsCorrupted,
@@ -285,13 +275,9 @@ export class KrakenSim {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#scheduler);
-    for (const c of this.#connections.values()) c.close(1001, "simulator shutting down");
-    const deadlineMs = performance.now() + 1000;
-    while (this.#connections.size > 0 && performance.now() < deadlineMs) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await this.#front.close();
-    await this.#server.shutdown();
+    this.#connections.closeAll(1001, "simulator shutting down");
+    await waitUntilDrained(() => this.#connections.size, SHUTDOWN_DRAIN_MS);
+    await this.#server.close();
     await this.orders.close();
   }
 
@@ -343,12 +329,12 @@ export class KrakenSim {
       host: this.#host,
     });
     this.#connectionsOpened++;
-    this.#connections.set(connection.id, connection);
+    this.#connections.add(connection);
     socket.onopen = () => connection.sendResponse(this.#statusMessage(connection.id));
     socket.onmessage = (event) => {
       if (typeof event.data === "string") connection.onMessage(event.data);
     };
-    socket.onclose = () => this.#onClosed(connection);
+    socket.onclose = () => this.#connections.remove(connection);
     socket.onerror = () => {};
     return response;
   }
@@ -366,15 +352,8 @@ export class KrakenSim {
 
   #dropAll(): number {
     let dropped = 0;
-    for (const c of this.#connections.values()) if (this.#front.drop(c.remotePort)) dropped++;
+    for (const c of this.#connections.values()) if (this.#server.drop(c.remotePort)) dropped++;
     return dropped + this.orders.disconnectAll();
-  }
-
-  #onClosed(connection: KrakenConnection): void {
-    if (this.#connections.get(connection.id) !== connection) return;
-    this.#connections.delete(connection.id);
-    this.#closedFramesSent += connection.framesSent;
-    this.#closedFramesDropped += connection.framesDropped;
   }
 
   #onSubscribed(connection: KrakenConnection, sub: Subscription, snapshot: boolean): void {
@@ -610,19 +589,4 @@ export function diffSide(
 
 function bboKey(book: ReadonlyOrderBook): string {
   return `${book.bids.bestTick()}:${book.bids.bestQty()}:${book.asks.bestTick()}:${book.asks.bestQty()}`;
-}
-
-function selectSpecs(
-  specs: readonly SymbolSpec[],
-  names: readonly string[] | undefined,
-): SymbolSpec[] {
-  if (names === undefined) return [...specs];
-  return names.map((name) => {
-    const found = specs.find((s) => `${s.base}/${s.quote}` === name);
-    if (found === undefined) {
-      const known = specs.map((s) => `${s.base}/${s.quote}`).join(", ");
-      throw new RangeError(`symbols: expected some of ${known}, found ${name}`);
-    }
-    return found;
-  });
 }

@@ -6,34 +6,11 @@
  * @module
  */
 
+import { crc32 } from "../shared/crc32.ts";
+export { crc32 } from "../shared/crc32.ts";
+
 /** Levels per side that enter the checksum. */
 export const CHECKSUM_DEPTH = 25;
-
-const CRC_TABLE: Uint32Array = buildCrcTable();
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/**
- * CRC32 (IEEE 802.3, as zlib) of `bytes`, unsigned.
- *
- * @example
- * ```ts
- * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
- * ```
- */
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /**
  * The text the checksum is computed over: `bid0:ask0:bid1:ask1:...` (each entry `price:size`),

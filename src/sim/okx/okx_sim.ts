@@ -26,7 +26,13 @@ import {
   MarketPacer,
   type SymbolSpec,
 } from "../market/mod.ts";
-import { TcpFront } from "../binance/tcp_front.ts";
+import {
+  ConnectionRegistry,
+  LoopbackServer,
+  selectSymbolSpecs,
+  SHUTDOWN_DRAIN_MS,
+  waitUntilDrained,
+} from "../shared/mod.ts";
 import { formatAtomsMinimal } from "../order_engine/mod.ts";
 import { OkxOrderSide, type OkxSimInstrumentInfo } from "./orders/okx_order_side.ts";
 import { OKX_SIM_CREDENTIALS, type OkxSimAccount } from "./orders/okx_sim_auth.ts";
@@ -160,15 +166,12 @@ export class OkxSim {
   readonly #pacer: MarketPacer;
   readonly #clock: () => number;
   readonly #idleTimeoutMs: number;
-  readonly #front: TcpFront;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #server: LoopbackServer;
   readonly #scheduler: ReturnType<typeof setInterval>;
-  readonly #connections = new Map<number, OkxConnection>();
+  readonly #connections = new ConnectionRegistry<OkxConnection>();
   #paused: boolean;
   #nextId = 1;
   #connectionsOpened = 0;
-  #closedFramesSent = 0;
-  #closedFramesDropped = 0;
   #idleCloses = 0;
   #restRequests = 0;
   #closing: Promise<void> | null = null;
@@ -181,7 +184,9 @@ export class OkxSim {
     this.#paused = options.paused ?? false;
     this.market = new MarketGenerator({
       seed,
-      symbols: selectSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols),
+      symbols: selectSymbolSpecs(options.symbolSpecs ?? DEFAULT_SYMBOL_SPECS, options.symbols, {
+        nameOf: (s) => `${s.base}-${s.quote}`,
+      }),
       priceOffsetBps: options.priceOffsetBps ?? 0,
     });
     this.#feed = new OkxMarketFeed(this.market, {
@@ -207,25 +212,16 @@ export class OkxSim {
       { eventsPerSecond: options.eventsPerSecond ?? 1000 },
       performance.now(),
     );
-    this.faults = new OkxSimFaults(this.#feed, () => [...this.#connections.values()]);
-    const hostname = options.hostname ?? "127.0.0.1";
-    this.#front = TcpFront.bind({ hostname, port: options.port ?? 0 });
-    try {
-      this.#server = Deno.serve(
-        { hostname, port: 0, onListen: () => {} },
-        (request, info) => this.#handle(request, info),
-      );
-    } catch (err) {
-      void this.#front.close();
-      throw err;
-    }
-    this.#front.start(this.#server.addr.port);
-    this.port = this.#front.port;
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    this.restUrl = `http://${host}:${this.port}`;
-    this.wsUrl = `ws://${host}:${this.port}/ws/v5/public`;
-    this.businessWsUrl = `ws://${host}:${this.port}/ws/v5/business`;
-    this.privateWsUrl = `ws://${host}:${this.port}/ws/v5/private`;
+    this.faults = new OkxSimFaults(this.#feed, () => this.#connections.list());
+    this.#server = LoopbackServer.listen(
+      { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 },
+      (request, info) => this.#handle(request, info),
+    );
+    this.port = this.#server.port;
+    this.restUrl = this.#server.httpUrl();
+    this.wsUrl = this.#server.wsUrl("/ws/v5/public");
+    this.businessWsUrl = this.#server.wsUrl("/ws/v5/business");
+    this.privateWsUrl = this.#server.wsUrl("/ws/v5/private");
     this.#scheduler = setInterval(
       () => this.#tick(),
       positive("tickMs", options.tickMs ?? 10),
@@ -234,17 +230,10 @@ export class OkxSim {
 
   /** Counters. */
   stats(): OkxSimStats {
-    let framesSent = this.#closedFramesSent;
-    let framesDropped = this.#closedFramesDropped;
-    for (const c of this.#connections.values()) {
-      framesSent += c.framesSent;
-      framesDropped += c.framesDropped;
-    }
     return {
       connections: this.#connections.size,
       connectionsOpened: this.#connectionsOpened,
-      framesSent,
-      framesDropped,
+      ...this.#connections.frameTotals(),
       subscriptions: this.#feed.subscriptionCount(),
       eventsGenerated: this.market.eventsGenerated,
       ...this.#feed.stats(),
@@ -291,19 +280,15 @@ export class OkxSim {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#scheduler);
-    for (const c of this.#connections.values()) c.close(1001, "simulator shutting down");
+    this.#connections.closeAll(1001, "simulator shutting down");
     this.orders.closeAll();
-    const deadline = performance.now() + 1000;
-    while (
-      (this.#connections.size > 0 || this.orders.connectionCount > 0) &&
-      performance.now() < deadline
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntilDrained(
+      () => this.#connections.size + this.orders.connectionCount,
+      SHUTDOWN_DRAIN_MS,
+    );
     for (const c of this.#connections.values()) c.drop();
     this.orders.dropAll();
-    await this.#front.close();
-    await this.#server.shutdown();
+    await this.#server.close();
   }
 
   #tick(): void {
@@ -343,7 +328,7 @@ export class OkxSim {
     if (upgrade && url.pathname === "/ws/v5/private") {
       const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
       this.#connectionsOpened++;
-      this.orders.accept(socket, () => this.#front.drop(remotePort));
+      this.orders.accept(socket, () => this.#server.drop(remotePort));
       return response;
     }
     if (!upgrade && this.orders.servesPath(url.pathname)) {
@@ -367,16 +352,11 @@ export class OkxSim {
         feed: this.#feed,
         monotonic: () => performance.now(),
         hooks: {
-          dropTcp: () => this.#front.drop(remotePort),
-          onClosed: (c) => {
-            if (this.#connections.delete(c.id)) {
-              this.#closedFramesSent += c.framesSent;
-              this.#closedFramesDropped += c.framesDropped;
-            }
-          },
+          dropTcp: () => this.#server.drop(remotePort),
+          onClosed: (c) => this.#connections.remove(c),
         },
       });
-      this.#connections.set(id, connection);
+      this.#connections.add(connection);
       return response;
     }
     this.#restRequests++;
@@ -473,19 +453,4 @@ function positive(name: string, value: number): number {
     throw new RangeError(`${name}: expected a positive number, found ${value}`);
   }
   return value;
-}
-
-function selectSpecs(
-  specs: readonly SymbolSpec[],
-  instIds: readonly string[] | undefined,
-): SymbolSpec[] {
-  if (instIds === undefined) return [...specs];
-  return instIds.map((instId) => {
-    const found = specs.find((s) => `${s.base}-${s.quote}` === instId);
-    if (found === undefined) {
-      const known = specs.map((s) => `${s.base}-${s.quote}`).join(", ");
-      throw new RangeError(`symbols: expected some of ${known}, found ${instId}`);
-    }
-    return found;
-  });
 }

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { TcpFront } from "../../binance/tcp_front.ts";
+import { TcpFront } from "../../shared/tcp_front.ts";
 import type { MarketGenerator } from "../../market/mod.ts";
 import {
   formatAtomsMinimal,

@@ -105,7 +105,9 @@ flags:
   --binance-ws <url>       Binance WebSocket base URL (the adapter appends /stream?streams=...)
   --endpoint <p.role=url>  endpoint of one provider role, repeatable; give every role of that
                            provider (binance: rest, ws; okx: rest, ws, businessWs; kraken: rest, ws),
-                           e.g. the URLs 'deno task sim' prints; no embedded simulator is started
+                           plus its trading role to trade (binance.wsApi, okx.privateWs,
+                           kraken.authWs); e.g. the URLs 'deno task sim' prints; no embedded
+                           simulator is started
   --view <mode>            live view on stderr: auto|on|off (default auto)
   --log-level <level>      trace|debug|info|warning|error|fatal (default info)
   --log-format <fmt>       json|text (default json: one JSON object per line)
@@ -123,6 +125,9 @@ environment (overridden by flags):
   SWITCHYARD_DATA_DIR
   SWITCHYARD_TRADER_TOKENS=id:token,id2:token2  trading tokens of consumers (file: "traders"
                            with token_sha256); SWITCHYARD_ADMIN_TOKEN=<token>  admin token
+  SWITCHYARD_BINANCE_API_KEY/_API_SECRET, SWITCHYARD_OKX_API_KEY/_API_SECRET/_PASSPHRASE,
+  SWITCHYARD_KRAKEN_API_KEY/_API_SECRET  exchange keys for trading (only from the environment;
+                           without them, simulators on loopback get their demo keys)
 
 endpoints: /healthz /readyz /metrics /v1/pools /v1/codec /v1/books /v1/routing /v1/consumers
           /v1/consumers/{id}/subscriptions (POST/DELETE), /v1/consumers/{id}/orders (POST/GET),

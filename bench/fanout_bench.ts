@@ -199,7 +199,7 @@ function partA(rows: BenchRow[], verdicts: string[]): void {
         Math.max(0, perEvent).toFixed(0)
       } B per event whatever the fan-out${
         perEvent > ALLOCATION_NOISE_BYTES_MAX
-          ? " (the pooled event's level arrays regrow on each fill: reset() sets their length to 0, which frees V8's backing store)"
+          ? " (UNEXPECTED: the pooled event keeps its level storage across reset(), so only the clones should allocate)"
           : ""
       }`,
     );

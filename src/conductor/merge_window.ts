@@ -38,6 +38,7 @@ import { type Clock, SYSTEM_CLOCK } from "../pool/clock.ts";
 import {
   type CanonicalEvent,
   type CanonicalEventData,
+  type CanonicalEventLike,
   cloneCanonicalEventData,
 } from "../schema/canonical_event.ts";
 import type { MarketEventKind } from "../schema/event_kind.ts";
@@ -330,7 +331,7 @@ export class MergeWindow implements MergeStage {
   }
 
   /** As {@linkcode MergeWindow.observe}, for any canonical event data (pooled or plain). */
-  observeData(ev: CanonicalEventData): void {
+  observeData(ev: CanonicalEventLike): void {
     const providerIndex = this.providers.indexOf(ev.provider);
     if (this.#closed || providerIndex < 0 || ev.symbol !== this.symbol || ev.kind !== this.kind) {
       this.#ignored++;

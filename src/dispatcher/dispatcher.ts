@@ -32,7 +32,7 @@
 import type { BoundedPool } from "../pool/bounded_pool.ts";
 import {
   type CanonicalEvent,
-  type CanonicalEventData,
+  type CanonicalEventLike,
   cloneCanonicalEventData,
 } from "../schema/canonical_event.ts";
 import type { DeliveryTarget } from "./delivery_target.ts";
@@ -241,7 +241,7 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
    * Fan-out of one event in stream order: the pooled original on the fast path, or a held clone
    * released later (by the ordering timer, say). Never throws: each delivery is guarded.
    */
-  readonly #fanOut = (ev: CanonicalEventData): void => {
+  readonly #fanOut = (ev: CanonicalEventLike): void => {
     const targets = this.#routes.lookup(ev.provider, ev.symbol, ev.kind);
     if (targets.length === 0) {
       this.#unrouted++;
@@ -250,7 +250,7 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
     for (let i = 0; i < targets.length; i++) this.#deliver(targets[i], ev);
   };
 
-  #deliver(target: T, ev: CanonicalEventData): void {
+  #deliver(target: T, ev: CanonicalEventLike): void {
     const counters = this.#counters.get(target) ?? this.#addCounters(target);
     try {
       const clone = cloneCanonicalEventData(ev);
@@ -269,7 +269,7 @@ export class Dispatcher<T extends DeliveryTarget = DeliveryTarget> {
     }
   }
 
-  #reportError(err: unknown, target: T, ev: CanonicalEventData): void {
+  #reportError(err: unknown, target: T, ev: CanonicalEventLike): void {
     if (this.#onError === null) return;
     try {
       this.#onError(err, {

@@ -72,7 +72,11 @@
  */
 
 import { type Clock, SYSTEM_CLOCK } from "../pool/clock.ts";
-import { type CanonicalEventData, cloneCanonicalEventData } from "../schema/canonical_event.ts";
+import {
+  type CanonicalEventData,
+  type CanonicalEventLike,
+  cloneCanonicalEventData,
+} from "../schema/canonical_event.ts";
 import {
   isMarketEventKind,
   MARKET_EVENT_KINDS,
@@ -141,7 +145,7 @@ export interface LateEventInfo {
   /** Highest sequence released on the stream (`older_recv_ts`: latest released `recvTsMs`). */
   releasedUpTo: number;
   /** The event, borrowed: valid during the call only; clone it to keep it (a DLQ does). */
-  event: CanonicalEventData;
+  event: CanonicalEventLike;
 }
 
 /** Passed to `onDuplicate` for each exact duplicate dropped. */
@@ -221,7 +225,7 @@ export interface StreamOrderingOptions {
 /** Options of {@linkcode StreamOrderingBuffer}. */
 export interface StreamOrderingBufferOptions extends StreamOrderingOptions {
   /** Receives each event in stream order; the event is borrowed for the call. Must not throw. */
-  release: (ev: CanonicalEventData) => void;
+  release: (ev: CanonicalEventLike) => void;
 }
 
 /** Counters kept per stream and in total. */
@@ -371,7 +375,7 @@ export class StreamOrderingBuffer {
   readonly holdStreamStart: boolean;
 
   readonly #clock: Clock;
-  readonly #release: (ev: CanonicalEventData) => void;
+  readonly #release: (ev: CanonicalEventLike) => void;
   readonly #onLate: ((info: LateEventInfo) => void) | null;
   readonly #onDuplicate: ((info: DuplicateEventInfo) => void) | null;
   readonly #onGap: ((info: GapInfo) => void) | null;
@@ -459,7 +463,7 @@ export class StreamOrderingBuffer {
    * Takes one event: releases it (and anything it unblocks) to the sink now, holds a clone of
    * it, or drops it as late or duplicate. The caller keeps ownership of `ev` either way.
    */
-  offer(ev: CanonicalEventData): void {
+  offer(ev: CanonicalEventLike): void {
     const s = this.#find(ev.provider, ev.symbol, ev.kind);
     if (s === null) return this.#offerToNewStream(ev);
     if (s.mode === MODE_RECV_TS || ev.seq === 0) return this.#offerByRecvTs(s, ev);
@@ -544,7 +548,7 @@ export class StreamOrderingBuffer {
     return out;
   }
 
-  #offerByRecvTs(s: StreamState, ev: CanonicalEventData): void {
+  #offerByRecvTs(s: StreamState, ev: CanonicalEventLike): void {
     if (ev.recvTsMs >= s.lastRecvTsMs) {
       s.lastRecvTsMs = ev.recvTsMs;
       s.released++;
@@ -557,7 +561,7 @@ export class StreamOrderingBuffer {
   }
 
   /** The slow path of a sequenced event: late, duplicate, gap filler, first, or to hold. */
-  #offerSequenced(s: StreamState, ev: CanonicalEventData): void {
+  #offerSequenced(s: StreamState, ev: CanonicalEventLike): void {
     const seq = ev.seq;
     // Validated events never get here with a bad seq; if one does, it must not reach the buffer
     // (a NaN would break its sort order), so it is ordered by receive time instead.
@@ -589,7 +593,7 @@ export class StreamOrderingBuffer {
   }
 
   /** Holds a clone of `ev` at index `at`, then enforces `bufferEventsMax`. */
-  #hold(s: StreamState, ev: CanonicalEventData, at: number): void {
+  #hold(s: StreamState, ev: CanonicalEventLike, at: number): void {
     s.held.splice(at, 0, cloneCanonicalEventData(ev));
     s.heldArrivedMs.splice(at, 0, this.#clock.nowMs());
     this.#heldTotal++;
@@ -606,7 +610,7 @@ export class StreamOrderingBuffer {
   }
 
   /** Releases one event in order and records it; the only place `lastSeq` advances. */
-  #emit(s: StreamState, ev: CanonicalEventData): void {
+  #emit(s: StreamState, ev: CanonicalEventLike): void {
     s.lastSeq = ev.seq;
     s.started = true;
     s.recent.add(ev.seq);
@@ -689,7 +693,7 @@ export class StreamOrderingBuffer {
    * Sequence-restart safety net. True when the stream was reset (the caller then offers `ev`
    * again as the new sequence's first event); false when `ev` is simply late.
    */
-  #resetOnLateRun(s: StreamState, ev: CanonicalEventData): boolean {
+  #resetOnLateRun(s: StreamState, ev: CanonicalEventLike): boolean {
     const nowMs = this.#clock.nowMs();
     if (Number.isNaN(s.lateSinceMs)) {
       s.lateSinceMs = nowMs;
@@ -716,7 +720,7 @@ export class StreamOrderingBuffer {
     return true;
   }
 
-  #late(s: StreamState, ev: CanonicalEventData, reason: LateReason, releasedUpTo: number): void {
+  #late(s: StreamState, ev: CanonicalEventLike, reason: LateReason, releasedUpTo: number): void {
     s.lateDropped++;
     if (this.#onLate === null) return;
     notify(this.#onLate, {
@@ -742,7 +746,7 @@ export class StreamOrderingBuffer {
   }
 
   /** Records the gap between the released mark and `ev` (which is about to be released). */
-  #gap(s: StreamState, ev: CanonicalEventData, cause: number): void {
+  #gap(s: StreamState, ev: CanonicalEventLike, cause: number): void {
     const fromSeq = s.lastSeq + 1;
     const toSeq = (s.mode === MODE_CHAINED ? firstSeqOf(ev) : ev.seq) - 1;
     if (toSeq < fromSeq) return;
@@ -777,7 +781,7 @@ export class StreamOrderingBuffer {
   }
 
   /** First event of an untracked stream: pass it through, or track the stream and offer it. */
-  #offerToNewStream(ev: CanonicalEventData): void {
+  #offerToNewStream(ev: CanonicalEventLike): void {
     const mode = this.#modes.get(ev.kind) ?? MODE_NONE;
     if (mode === MODE_NONE) {
       // Untracked on purpose: a pass-through kind needs no state.
@@ -791,7 +795,7 @@ export class StreamOrderingBuffer {
   }
 
   /** Tracks a new stream, evicting the least recently used one when `streamsMax` is reached. */
-  #createState(ev: CanonicalEventData, mode: number): StreamState {
+  #createState(ev: CanonicalEventLike, mode: number): StreamState {
     if (this.#streamCount >= this.streamsMax && this.#oldest !== null) {
       this.#streamsEvicted++;
       this.#removeState(this.#oldest);
@@ -839,7 +843,7 @@ export class StreamOrderingBuffer {
 }
 
 /** True when `ev` is the stream's next event (assumes a baseline exists). */
-function isNext(s: StreamState, ev: CanonicalEventData): boolean {
+function isNext(s: StreamState, ev: CanonicalEventLike): boolean {
   const last = s.lastSeq;
   switch (s.mode) {
     case MODE_CONTIGUOUS:
@@ -852,7 +856,7 @@ function isNext(s: StreamState, ev: CanonicalEventData): boolean {
 }
 
 /** First sequence a chained event covers; `seq` itself when `seqFirst` is absent or invalid. */
-function firstSeqOf(ev: CanonicalEventData): number {
+function firstSeqOf(ev: CanonicalEventLike): number {
   const first = ev.seqFirst;
   return first > 0 && first <= ev.seq ? first : ev.seq;
 }

@@ -119,8 +119,8 @@ export function publishFromView(
   ev.seq = book.seq;
   ev.seqFirst = book.seq;
   ev.recvTsMs = performance.timeOrigin + performance.now();
-  for (const [p, q] of view.bids) ev.bids.push(p, q);
-  for (const [p, q] of view.asks) ev.asks.push(p, q);
+  for (const [p, q] of view.bids) ev.pushBid(p, q);
+  for (const [p, q] of view.asks) ev.pushAsk(p, q);
   ctx.sink(ev); // ownership passes, as for every emitted event
   return true;
 }

@@ -14,6 +14,7 @@
 import type { Poolable } from "../pool/poolable.ts";
 import {
   type CanonicalEventData,
+  type CanonicalEventLike,
   cloneCanonicalEventData,
   copyArrayInto,
   validateCanonicalEvent,
@@ -99,7 +100,7 @@ export class MergedEvent implements Poolable, MergedEventData {
   }
 
   /** Appends a plain clone of `fragment`; the caller keeps (and releases) the original. */
-  addFragment(fragment: CanonicalEventData): void {
+  addFragment(fragment: CanonicalEventLike): void {
     this.fragments.push(cloneCanonicalEventData(fragment));
   }
 

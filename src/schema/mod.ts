@@ -37,8 +37,11 @@ export { ProviderRaw, type ProviderRawData, validateProviderRaw } from "./provid
 export {
   CanonicalEvent,
   type CanonicalEventData,
+  type CanonicalEventLike,
+  type CanonicalEventScalars,
   cloneCanonicalEventData,
   copyArrayInto,
+  LEVELS_RETAINED_MAX,
   validateCanonicalEvent,
 } from "./canonical_event.ts";
 export {

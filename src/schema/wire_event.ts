@@ -8,7 +8,12 @@
  * @module
  */
 
-import { type CanonicalEventData, validateCanonicalEvent } from "./canonical_event.ts";
+import {
+  CanonicalEvent,
+  type CanonicalEventData,
+  type CanonicalEventLike,
+  validateCanonicalEvent,
+} from "./canonical_event.ts";
 import { type MarketEventKind, SCHEMA_VERSION } from "./event_kind.ts";
 import { isDecimalString, isKlineInterval } from "./exact_values.ts";
 import {
@@ -105,10 +110,10 @@ export type WireEvent = WireTradeEvent | WireBookEvent | WireTickerEvent | WireK
 /** Options of {@linkcode eventFromWire}. */
 export interface EventFromWireOptions {
   /**
-   * Write into this object (e.g. a pooled `CanonicalEvent`; its arrays are reused) instead of a
-   * new plain object. On error it is left partly written: release or reset it.
+   * Write into this object (e.g. a pooled `CanonicalEvent`; its level storage is reused) instead
+   * of a new plain object. On error it is left partly written: release or reset it.
    */
-  into?: CanonicalEventData;
+  into?: CanonicalEventLike;
 }
 
 const TRADE_SIDE = enumRule(["buy", "sell"] as const);
@@ -233,7 +238,13 @@ export function eventToWire(e: CanonicalEventData): WireEvent {
  * Reads and validates a wire event; throws {@linkcode WireFormatError} naming the field, what was
  * expected and what was found (a `WireFormatError`). Unknown fields are ignored (additive schema changes keep `v`).
  */
-export function eventFromWire(value: unknown, options?: EventFromWireOptions): CanonicalEventData {
+export function eventFromWire(value: unknown, options?: { into?: undefined }): CanonicalEventData;
+/** As above, writing into `options.into` (plain or pooled) and returning it. */
+export function eventFromWire<E extends CanonicalEventLike>(
+  value: unknown,
+  options: { into: E },
+): E;
+export function eventFromWire(value: unknown, options?: EventFromWireOptions): CanonicalEventLike {
   const reader = new WireReader(value, { context: "event" });
   reader.version();
   const type = reader.raw("type");
@@ -247,7 +258,7 @@ export function eventFromWire(value: unknown, options?: EventFromWireOptions): C
  * Reads the fields of a wire event (version and type already checked by the caller) into
  * `into`. Shared with the merged-event parser, which reads fragments with their own path.
  */
-export function readWireEventBody(r: WireReader, into: CanonicalEventData): CanonicalEventData {
+export function readWireEventBody<E extends CanonicalEventLike>(r: WireReader, into: E): E {
   const kind = r.read("kind", MARKET_KIND);
   into.kind = kind;
   into.provider = r.read("provider", PROVIDER);
@@ -269,8 +280,13 @@ export function readWireEventBody(r: WireReader, into: CanonicalEventData): Cano
       break;
     case "book_snapshot":
     case "book_update":
-      readLevels(r, "bids", into.bids);
-      readLevels(r, "asks", into.asks);
+      if (into instanceof CanonicalEvent) {
+        readLevels(r, "bids", null, into);
+        readLevels(r, "asks", null, into);
+      } else {
+        readLevels(r, "bids", (into as CanonicalEventData).bids, null);
+        readLevels(r, "asks", (into as CanonicalEventData).asks, null);
+      }
       break;
     case "ticker":
       into.bidPx = r.read("bid_px", DECIMAL_OR_EMPTY);
@@ -311,9 +327,15 @@ function toLevels(flat: readonly string[]): WireLevel[] {
   return levels;
 }
 
-function readLevels(r: WireReader, key: "bids" | "asks", into: string[]): void {
+/** Reads `key`'s levels into a plain array (emptied first) or, when `into` is null, a pooled event. */
+function readLevels(
+  r: WireReader,
+  key: "bids" | "asks",
+  into: string[] | null,
+  pooled: CanonicalEvent | null,
+): void {
   const levels = r.readArray(key, { itemsMin: 0, itemsMax: BOOK_LEVELS_MAX });
-  into.length = 0;
+  if (into !== null) into.length = 0;
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
     if (
@@ -322,18 +344,25 @@ function readLevels(r: WireReader, key: "bids" | "asks", into: string[]): void {
     ) {
       r.failExpected(`${key}[${i}]`, "a [price, qty] pair of decimal strings", level);
     }
-    into.push(level[0], level[1]);
+    if (into !== null) into.push(level[0], level[1]);
+    else if (key === "bids") pooled!.pushBid(level[0], level[1]);
+    else pooled!.pushAsk(level[0], level[1]);
   }
 }
 
 /** Zeroes the kind-specific fields so a reused target carries nothing from its last use. */
-function clearKindFields(e: CanonicalEventData): void {
+function clearKindFields(e: CanonicalEventLike): void {
   e.tradeId = "";
   e.price = "";
   e.qty = "";
   e.side = "";
-  e.bids.length = 0;
-  e.asks.length = 0;
+  if (e instanceof CanonicalEvent) {
+    e.setBidsLength(0);
+    e.setAsksLength(0);
+  } else {
+    e.bids.length = 0;
+    e.asks.length = 0;
+  }
   e.bidPx = "";
   e.bidQty = "";
   e.askPx = "";

@@ -494,7 +494,7 @@ Deno.test("publishBookSnapshot sends the live book; the next update continues it
     adapter: {
       sink: (ev) => {
         if (ev.symbol === "BTC-USDT" && ev.kind.startsWith("book_")) {
-          seen.push({ kind: ev.kind, seq: ev.seq, seqFirst: ev.seqFirst, levels: ev.bids.length });
+          seen.push({ kind: ev.kind, seq: ev.seq, seqFirst: ev.seqFirst, levels: ev.bidsLength });
         }
       },
     },

@@ -138,12 +138,13 @@ async function replay(timing: SnapshotTiming): Promise<void> {
           assert.equal(validateCanonicalEvent(ev), null);
           const view = downstream.get(ev.symbol)!;
           if (ev.kind === "book_snapshot") {
-            view.book.loadSnapshot(ev.bids, ev.asks);
+            const levels = ev.clone(); // a pooled event's stores are longer than its levels
+            view.book.loadSnapshot(levels.bids, levels.asks);
           } else {
             assert.ok(view.seq >= 0, "an update before the snapshot");
             assert.ok(ev.seqFirst <= view.seq + 1, `${ev.symbol}: emitted updates skip ids`);
-            view.book.applyFlat("bid", ev.bids);
-            view.book.applyFlat("ask", ev.asks);
+            view.book.applyFlat("bid", ev.bidStore, ev.bidsLength);
+            view.book.applyFlat("ask", ev.askStore, ev.asksLength);
           }
           assert.equal(view.book.isCrossed(), false, `${ev.symbol}: a crossed book emitted`);
           view.seq = ev.seq;

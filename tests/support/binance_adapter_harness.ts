@@ -69,7 +69,7 @@ export class EventLedger {
         return;
       }
       case "book_snapshot":
-        if (ev.bids.length === 0 || ev.asks.length === 0) {
+        if (ev.bidsLength === 0 || ev.asksLength === 0) {
           this.violations.push(`${ev.symbol} snapshot ${ev.seq} with an empty side`);
         }
         this.#lastBook.set(ev.symbol, { seq: ev.seq, afterSnapshot: true });

@@ -74,8 +74,8 @@ function harness(opts: HarnessOptions = {}) {
     ev.seq = u;
     ev.exchangeTsMs = 1_700_000_000_000 + u;
     ev.recvTsMs = 1_700_000_000_000.5 + u;
-    ev.bids.push(...bids);
-    ev.asks.push(...asks);
+    ev.setBids(bids);
+    ev.setAsks(asks);
     assembler.onDiff(ev);
     return ev;
   }
@@ -155,8 +155,12 @@ Deno.test("syncs from buffered diffs and a snapshot, then forwards live diffs", 
   assert.equal(snap.symbol, "BTC-USDT");
   assert.equal(snap.seq, 107, "seq is the book id after the buffered diffs");
   assert.equal(snap.seqFirst, 107);
-  assert.deepEqual(snap.bids, ["100.00", "2", "98.00", "4"], "99.00 came from a dropped diff");
-  assert.deepEqual(snap.asks, ["102.00", "3", "103.00", "6"], "101.00 removed by qty 0");
+  assert.deepEqual(
+    snap.clone().bids,
+    ["100.00", "2", "98.00", "4"],
+    "99.00 came from a dropped diff",
+  );
+  assert.deepEqual(snap.clone().asks, ["102.00", "3", "103.00", "6"], "101.00 removed by qty 0");
   assert.equal(snap.exchangeTsMs, 1_700_000_000_107);
   assert.equal(validateCanonicalEvent(snap), null);
 
@@ -324,7 +328,7 @@ Deno.test("a gap resyncs at once; the new buffer starts with the diff after the 
   const snap = h.emitted[2];
   assert.equal(snap.kind, "book_snapshot");
   assert.equal(snap.seq, 114);
-  assert.deepEqual(snap.bids, ["100.50", "2", "100.00", "1"]);
+  assert.deepEqual(snap.clone().bids, ["100.50", "2", "100.00", "1"]);
   assert.deepEqual(h.states, ["LIVE", "RESYNCING", "LIVE"]);
   h.finish();
 });
@@ -562,7 +566,11 @@ Deno.test("snapshot failures are retried with backoff until one succeeds", async
     h.assembler.tick(3_000);
     await h.serve(100, ["100.0", "1", "99.0", "2"], ["101.0", "1"]);
     assert.equal(h.assembler.state, "LIVE");
-    assert.deepEqual(h.emitted[0].bids, ["100.0", "1", "99.0", "2"], "flat levels accepted");
+    assert.deepEqual(
+      h.emitted[0].clone().bids,
+      ["100.0", "1", "99.0", "2"],
+      "flat levels accepted",
+    );
     assert.deepEqual(h.resyncs, ["snapshot_failed", "snapshot_failed"]);
     h.finish();
   });

@@ -37,8 +37,8 @@ function bookEvent(pool: BoundedPool<CanonicalEvent>, seq = 1): CanonicalEvent {
   ev.seqFirst = seq;
   ev.exchangeTsMs = 1_700_000_000_000 + seq;
   ev.recvTsMs = 1_700_000_000_001.5 + seq;
-  ev.bids.push("100.10", "1.5", "100.00", "2");
-  ev.asks.push("100.20", "0.7");
+  ev.setBids(["100.10", "1.5", "100.00", "2"]);
+  ev.pushAsk("100.20", "0.7");
   return ev;
 }
 

@@ -22,7 +22,8 @@ function setup() {
     depth: 2,
     eventPool: pools.canonicalEvent,
     emit: (ev: CanonicalEvent) => {
-      emitted.push({ kind: ev.kind, seq: ev.seq, bids: [...ev.bids], asks: [...ev.asks] });
+      const { bids, asks } = ev.clone();
+      emitted.push({ kind: ev.kind, seq: ev.seq, bids, asks });
       pools.canonicalEvent.release(ev);
     },
     resubscribe: (reason) => resubscribes.push(reason),

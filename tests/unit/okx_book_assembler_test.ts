@@ -18,7 +18,7 @@ function setup() {
     canonicalSymbol: "BTC-USDT",
     eventPool: pools.canonicalEvent,
     emit: (ev: CanonicalEvent) => {
-      emitted.push({ kind: ev.kind, seq: ev.seq, seqFirst: ev.seqFirst, bids: [...ev.bids] });
+      emitted.push({ kind: ev.kind, seq: ev.seq, seqFirst: ev.seqFirst, bids: ev.clone().bids });
       pools.canonicalEvent.release(ev);
     },
     resubscribe: (instId) => resubscribed.push(instId),

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import {
   CanonicalEvent,
   ExecReport,
+  LEVELS_RETAINED_MAX,
   MergedEvent,
   OrderRequest,
+  POISON_STRING,
   ProviderRaw,
   validateCanonicalEvent,
   validateExecReport,
@@ -37,25 +39,37 @@ interface PooledCase {
   /** Valid plain data for copyFrom / clone / poison tests. */
   sample: () => object;
   validate: (data: object) => string | null;
+  /**
+   * Storage kept across `reset()` (not data): store key -> the count field saying how much of it
+   * is in use, and the plain array the clone shows instead (exactly the used part).
+   */
+  stores: Readonly<Record<string, { count: string; clone: string }>>;
 }
 
 function pooledCase<T extends object, D extends object>(
   ctor: new () => T,
   sample: () => D,
   validate: (data: D) => string | null,
+  stores: PooledCase["stores"] = {},
 ): PooledCase {
   return {
     name: ctor.name,
     create: () => new ctor() as unknown as Pooled,
     sample,
     validate: validate as (data: object) => string | null,
+    stores,
   };
 }
+
+const CANONICAL_EVENT_STORES = {
+  bidStore: { count: "bidsLength", clone: "bids" },
+  askStore: { count: "asksLength", clone: "asks" },
+};
 
 const CASES: PooledCase[] = [
   pooledCase(WsFrame, sampleFrame, validateWsFrame),
   pooledCase(ProviderRaw, sampleRaw, validateProviderRaw),
-  pooledCase(CanonicalEvent, sampleBookUpdate, validateCanonicalEvent),
+  pooledCase(CanonicalEvent, sampleBookUpdate, validateCanonicalEvent, CANONICAL_EVENT_STORES),
   pooledCase(MergedEvent, sampleMerged, validateMergedEvent),
   pooledCase(OrderRequest, sampleOrder, validateOrderRequest),
   pooledCase(ExecReport, sampleExecReport, validateExecReport),
@@ -82,6 +96,24 @@ function fillEveryField(obj: Record<PropertyKey, unknown>): string[] {
   return touched;
 }
 
+/** Retained storage after reset: every slot "" (no stale value reachable, nothing readable). */
+function assertNoData(store: unknown, key: PropertyKey): void {
+  assert.ok(Array.isArray(store), `"${String(key)}" is no longer an array`);
+  for (let i = 0; i < store.length; i++) {
+    assert.strictEqual(store[i], "", `reset() left data in "${String(key)}"[${i}]`);
+  }
+}
+
+/** The keys a clone must have: the pooled object's, with each store and count as its array. */
+function cloneKeysOf(c: PooledCase, pooled: Pooled): string[] {
+  const counts = new Set(Object.values(c.stores).map((s) => s.count));
+  return Reflect.ownKeys(pooled)
+    .map(String)
+    .filter((k) => !counts.has(k))
+    .map((k) => c.stores[k]?.clone ?? k)
+    .sort();
+}
+
 for (const c of CASES) {
   Deno.test(`${c.name}.reset() returns every own property to its constructed value`, () => {
     const fresh = c.create();
@@ -105,7 +137,8 @@ for (const c of CASES) {
 
     assert.deepStrictEqual(Reflect.ownKeys(used).sort(), Reflect.ownKeys(fresh).sort());
     for (const key of Reflect.ownKeys(fresh)) {
-      assert.deepStrictEqual(used[key], fresh[key], `reset() left "${String(key)}" dirty`);
+      if (Object.hasOwn(c.stores, key)) assertNoData(used[key], key);
+      else assert.deepStrictEqual(used[key], fresh[key], `reset() left "${String(key)}" dirty`);
     }
     for (const [key, array] of arraysBefore) {
       assert.strictEqual(used[key], array, `reset() replaced array "${String(key)}"`);
@@ -119,7 +152,8 @@ for (const c of CASES) {
     used.poison();
     used.reset();
     for (const key of Reflect.ownKeys(fresh)) {
-      assert.deepStrictEqual(used[key], fresh[key], `"${String(key)}" not reset after poison`);
+      if (Object.hasOwn(c.stores, key)) assertNoData(used[key], key);
+      else assert.deepStrictEqual(used[key], fresh[key], `"${String(key)}" not reset after poison`);
     }
   });
 
@@ -130,7 +164,7 @@ for (const c of CASES) {
 
     await t.step("plain object with every field, equal to the sample", () => {
       assert.strictEqual(Object.getPrototypeOf(copy), Object.prototype);
-      assert.deepStrictEqual(Reflect.ownKeys(copy).sort(), Reflect.ownKeys(pooled).sort());
+      assert.deepStrictEqual(Reflect.ownKeys(copy).sort(), cloneKeysOf(c, pooled));
       assert.deepStrictEqual(copy, c.sample());
     });
 
@@ -138,7 +172,7 @@ for (const c of CASES) {
       for (const key of Reflect.ownKeys(pooled)) {
         const original = pooled[key];
         if (!Array.isArray(original)) continue;
-        const copied = copy[key] as unknown[];
+        const copied = copy[c.stores[key as string]?.clone ?? key] as unknown[];
         assert.notStrictEqual(copied, original, `"${String(key)}" array shared`);
         const before = structuredClone(original);
         copied.push("mutated");
@@ -205,4 +239,79 @@ Deno.test("MergedEvent.copyFrom does not share fragments with its source", () =>
   data.providers.push("kraken");
   assert.strictEqual(m.fragments[0].price, "87250.01000000");
   assert.deepStrictEqual(m.providers, ["binance", "okx"]);
+});
+
+Deno.test("CanonicalEvent keeps its level storage across reuse", async (t) => {
+  const ev = new CanonicalEvent().copyFrom(sampleBookUpdate());
+  const bidStore = ev.bidStore;
+  const askStore = ev.askStore;
+  const used = ev.bidsLength;
+  assert.ok(used > 0);
+
+  await t.step("reset() zeroes the counts and keeps the arrays and their slots", () => {
+    ev.reset();
+    assert.strictEqual(ev.bidsLength, 0);
+    assert.strictEqual(ev.asksLength, 0);
+    assert.strictEqual(ev.bidStore, bidStore);
+    assert.strictEqual(ev.askStore, askStore);
+    assert.ok(ev.bidStore.length >= used, "the store was emptied");
+    assert.deepStrictEqual(ev.clone().bids, []);
+  });
+
+  await t.step("a reuse with fewer levels shows only its own levels", () => {
+    ev.copyFrom(sampleBookUpdate());
+    ev.setBids(["1.5", "2"]);
+    assert.deepStrictEqual(ev.clone().bids, ["1.5", "2"]);
+    assert.strictEqual(validateCanonicalEvent(ev), null);
+    assert.ok(ev.bidStore.slice(2).every((v) => v === ""), "dropped levels still reachable");
+    ev.pushBid("1.4", "3");
+    assert.deepStrictEqual(ev.clone().bids, ["1.5", "2", "1.4", "3"]);
+  });
+
+  await t.step("the counts bound what validation reads", () => {
+    ev.bidStore[ev.bidsLength] = "not a decimal"; // beyond the count: not the event's
+    assert.strictEqual(validateCanonicalEvent(ev), null);
+    ev.setBidsLength(ev.bidsLength + 1);
+    assert.match(validateCanonicalEvent(ev)!, /price\/qty pairs/);
+  });
+
+  await t.step("setBidsLength refuses a count beyond the storage", () => {
+    assert.throws(() => ev.setBidsLength(ev.bidStore.length + 1), /expected bids length/);
+    assert.throws(() => ev.setAsksLength(-1), /expected asks length/);
+  });
+});
+
+Deno.test("CanonicalEvent.reset() trims level storage to LEVELS_RETAINED_MAX per side", () => {
+  const ev = new CanonicalEvent();
+  const levels = 3 * LEVELS_RETAINED_MAX;
+  for (let i = 0; i < levels; i++) {
+    ev.pushBid("1", "1");
+    ev.pushAsk("2", "1");
+  }
+  assert.strictEqual(ev.clone().bids.length, 2 * levels);
+  ev.reset();
+  assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
+  assert.strictEqual(ev.askStore.length, 2 * LEVELS_RETAINED_MAX);
+  assertNoData(ev.bidStore, "bidStore");
+});
+
+Deno.test("a poisoned CanonicalEvent shows poison inside its level counts", () => {
+  const ev = new CanonicalEvent().copyFrom(sampleBookUpdate());
+  ev.poison();
+  const copy = ev.clone();
+  assert.deepStrictEqual(copy.bids, [POISON_STRING, POISON_STRING]);
+  assert.deepStrictEqual(copy.asks, [POISON_STRING, POISON_STRING]);
+  // Even with every scalar field rewritten by a writer that ignores the release, the levels fail.
+  const { bids: _bids, asks: _asks, ...scalars } = sampleBookUpdate();
+  Object.assign(ev, scalars);
+  assert.match(validateCanonicalEvent(ev)!, /decimal at bids\[0\]/);
+});
+
+Deno.test("CanonicalEvent.reset() trims a huge store even when its count was lowered first", () => {
+  const ev = new CanonicalEvent();
+  for (let i = 0; i < 2 * LEVELS_RETAINED_MAX; i++) ev.pushBid("1", "1");
+  ev.setBidsLength(0); // e.g. a wire decode into a former snapshot event that is not a book
+  ev.reset();
+  assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
+  assertNoData(ev.bidStore, "bidStore");
 });

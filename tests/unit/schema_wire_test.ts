@@ -181,12 +181,20 @@ Deno.test("wire event: eventId is provider:symbol:kind:seq", () => {
   assert.strictEqual(eventId(sampleKline()), "binance:BTC-USDT:kline:7");
 });
 
-Deno.test("wire event: parsing into a pooled event reuses its arrays and clears old fields", () => {
+Deno.test("wire event: parsing into a pooled event reuses its level storage and clears old fields", async (t) => {
   const pooled = new CanonicalEvent().copyFrom(sampleBookUpdate());
-  const bids = pooled.bids;
-  eventFromWire(eventToWire(sampleTrade()), { into: pooled });
-  assert.strictEqual(pooled.bids, bids);
-  assert.deepStrictEqual(pooled.clone(), sampleTrade());
+  const store = pooled.bidStore;
+  await t.step("a trade into a former book event: levels cleared, storage kept", () => {
+    assert.strictEqual(eventFromWire(eventToWire(sampleTrade()), { into: pooled }), pooled);
+    assert.strictEqual(pooled.bidStore, store);
+    assert.strictEqual(pooled.bidsLength, 0);
+    assert.deepStrictEqual(pooled.clone(), sampleTrade());
+  });
+  await t.step("a book event: levels written within the counts", () => {
+    eventFromWire(eventToWire(sampleBookUpdate()), { into: pooled });
+    assert.strictEqual(pooled.bidStore, store);
+    assert.deepStrictEqual(pooled.clone(), sampleBookUpdate());
+  });
 });
 
 Deno.test("wire event: eventToWire refuses an event without a kind", () => {

@@ -10,7 +10,7 @@ import {
   type StreamOrderingOptions,
 } from "../../src/dispatcher/mod.ts";
 import { ManualClock } from "../../src/pool/mod.ts";
-import { CanonicalEvent, type CanonicalEventData } from "../../src/schema/canonical_event.ts";
+import { CanonicalEvent, type CanonicalEventLike } from "../../src/schema/canonical_event.ts";
 import type { MarketEventKind } from "../../src/schema/event_kind.ts";
 
 const RUNS = 300;
@@ -41,7 +41,7 @@ function event(seq: number, spec: EventSpec = {}): CanonicalEvent {
 /** A buffer on a manual clock that records everything it reports. */
 function harness(opts: Omit<StreamOrderingOptions, "clock"> = {}) {
   const clock = new ManualClock();
-  const released: CanonicalEventData[] = [];
+  const released: CanonicalEventLike[] = [];
   const late: LateEventInfo[] = [];
   const lateSeqs: number[] = [];
   const duplicates: DuplicateEventInfo[] = [];

@@ -348,8 +348,9 @@ export class BinanceAdapter {
     ev.seqFirst = assembler.bookId;
     ev.exchangeTsMs = last.lastUpdateExchangeTsMs;
     ev.recvTsMs = last.lastUpdateRecvTsMs > 0 ? last.lastUpdateRecvTsMs : Date.now();
-    assembler.book.toFlat(ev.bids, "bid", assembler.book.levelsMax);
-    assembler.book.toFlat(ev.asks, "ask", assembler.book.levelsMax);
+    const book = assembler.book;
+    ev.setBidsLength(2 * book.writeFlat(ev.bidStore, "bid", book.levelsMax));
+    ev.setAsksLength(2 * book.writeFlat(ev.askStore, "ask", book.levelsMax));
     this.#deliver(ev);
     return true;
   }

@@ -745,8 +745,8 @@ export class BinanceBookAssembler {
     out.seqFirst = this.id;
     out.exchangeTsMs = lastExchangeTsMs;
     out.recvTsMs = snapshot.recvTsMs ?? lastRecvTsMs;
-    this.book.toFlat(out.bids, "bid", this.book.levelsMax);
-    this.book.toFlat(out.asks, "ask", this.book.levelsMax);
+    out.setBidsLength(2 * this.book.writeFlat(out.bidStore, "bid", this.book.levelsMax));
+    out.setAsksLength(2 * this.book.writeFlat(out.askStore, "ask", this.book.levelsMax));
     this.everLive = true;
     this.syncs++;
     this.refreshDueMs = NaN;
@@ -757,8 +757,8 @@ export class BinanceBookAssembler {
   /** Applies a diff's levels; false (book then unusable) when a level is malformed. */
   private applyLevels(ev: CanonicalEvent): boolean {
     try {
-      this.book.applyFlat("bid", ev.bids);
-      this.book.applyFlat("ask", ev.asks);
+      this.book.applyFlat("bid", ev.bidStore, ev.bidsLength);
+      this.book.applyFlat("ask", ev.askStore, ev.asksLength);
       return true;
     } catch {
       return false;

@@ -7,7 +7,6 @@
  */
 
 import type { CanonicalEvent } from "../../schema/canonical_event.ts";
-import { copyArrayInto } from "../../schema/canonical_event.ts";
 import type { ProviderRaw } from "../../schema/provider_raw.ts";
 
 /** Exchange symbol (`BTCUSDT`) to canonical symbol (`BTC-USDT`), built from exchangeInfo. */
@@ -46,8 +45,8 @@ export function normalizeBinance(
       out.seq = raw.lastId;
       out.seqFirst = raw.firstId;
       out.exchangeTsMs = raw.eventTimeMs;
-      copyArrayInto(out.bids, raw.bids);
-      copyArrayInto(out.asks, raw.asks);
+      out.setBids(raw.bids);
+      out.setAsks(raw.asks);
       break;
     case "depthPartial":
       if (symbol === undefined) return "unknown_symbol";
@@ -55,8 +54,8 @@ export function normalizeBinance(
       out.seq = raw.lastId;
       out.seqFirst = raw.lastId;
       out.exchangeTsMs = raw.eventTimeMs;
-      copyArrayInto(out.bids, raw.bids);
-      copyArrayInto(out.asks, raw.asks);
+      out.setBids(raw.bids);
+      out.setAsks(raw.asks);
       break;
     case "bookTicker":
       if (symbol === undefined) return "unknown_symbol";

@@ -121,6 +121,9 @@ export class KrakenBook {
   };
   /** Scratch: levels dropped by truncation, flat `[price, qty0, ...]`. */
   readonly #dropped: string[] = [];
+  /** Scratch: a snapshot's levels, flat, between parse and load (emptied after each). */
+  readonly #snapBids: string[] = [];
+  readonly #snapAsks: string[] = [];
 
   constructor(opts: KrakenBookOptions) {
     if (!(Number.isInteger(opts.depth) && opts.depth >= 1)) {
@@ -200,13 +203,20 @@ export class KrakenBook {
     if (p === null) return this.resync("invalid_event", true);
     const ev = this.#opts.eventPool.tryAcquire();
     if (ev === null) return this.resync("pool_exhausted", true);
-    if (!levelsInto(item.bids, p, ev.bids) || !levelsInto(item.asks, p, ev.asks)) {
-      this.#opts.eventPool.release(ev);
-      return this.resync("invalid_event", true);
+    const snapBids = this.#snapBids;
+    const snapAsks = this.#snapAsks;
+    let loaded = levelsInto(item.bids, p, snapBids) && levelsInto(item.asks, p, snapAsks);
+    if (loaded) {
+      try {
+        this.book.loadSnapshot(snapBids, snapAsks);
+      } catch {
+        loaded = false;
+      }
     }
-    try {
-      this.book.loadSnapshot(ev.bids, ev.asks);
-    } catch {
+    // Snapshots are rare: dropping the scratch storage keeps no exchange strings reachable.
+    snapBids.length = 0;
+    snapAsks.length = 0;
+    if (!loaded) {
       this.#opts.eventPool.release(ev);
       return this.resync("invalid_event", true);
     }
@@ -219,8 +229,8 @@ export class KrakenBook {
     this.#lastDataMs = nowMs;
     this.#stats.snapshots++;
     // The event carries the window exactly as kept (best first, at most `depth` levels).
-    this.book.toFlat(ev.bids, "bid", this.#opts.depth);
-    this.book.toFlat(ev.asks, "ask", this.#opts.depth);
+    ev.setBidsLength(2 * this.book.writeFlat(ev.bidStore, "bid", this.#opts.depth));
+    ev.setAsksLength(2 * this.book.writeFlat(ev.askStore, "ask", this.#opts.depth));
     this.#fill(ev, "book_snapshot", item.timestamp, recvTsMs);
     this.#transition("LIVE", "synced");
     this.#opts.emit(ev);
@@ -235,23 +245,24 @@ export class KrakenBook {
     const p = this.#precision!;
     const ev = this.#opts.eventPool.tryAcquire();
     if (ev === null) return this.resync("pool_exhausted", true);
-    if (!levelsInto(item.bids, p, ev.bids) || !levelsInto(item.asks, p, ev.asks)) {
+    if (!levelsIntoEvent(item.bids, p, ev, "bid") || !levelsIntoEvent(item.asks, p, ev, "ask")) {
       this.#opts.eventPool.release(ev);
       return this.resync("invalid_event", true);
     }
     try {
-      this.book.applyFlat("bid", ev.bids);
-      this.book.applyFlat("ask", ev.asks);
+      this.book.applyFlat("bid", ev.bidStore, ev.bidsLength);
+      this.book.applyFlat("ask", ev.askStore, ev.asksLength);
     } catch {
       this.#opts.eventPool.release(ev);
       return this.resync("invalid_event", true);
     }
-    this.#dropped.length = 0;
+    const dropped = this.#dropped;
+    dropped.length = 0;
     this.#truncate(p, "bid");
-    for (const v of this.#dropped) ev.bids.push(v);
-    this.#dropped.length = 0;
+    for (let i = 0; i < dropped.length; i += 2) ev.pushBid(dropped[i], dropped[i + 1]);
+    dropped.length = 0;
     this.#truncate(p, "ask");
-    for (const v of this.#dropped) ev.asks.push(v);
+    for (let i = 0; i < dropped.length; i += 2) ev.pushAsk(dropped[i], dropped[i + 1]);
     if (!this.#checksumOk(item.checksum)) {
       // The local book is wrong (missed or corrupted message): never emit it.
       this.#opts.eventPool.release(ev);
@@ -330,6 +341,29 @@ export function rfc3339Ms(value: unknown): number {
   if (typeof value !== "string") return 0;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : 0;
+}
+
+/**
+ * Appends `[{price, qty}, ...]` as padded levels to one side of a pooled event (its counts stay
+ * consistent if a level is malformed); false when malformed.
+ */
+function levelsIntoEvent(
+  levels: unknown,
+  p: KrakenPrecision,
+  ev: CanonicalEvent,
+  side: BookSide,
+): boolean {
+  if (levels === undefined) return true;
+  if (!Array.isArray(levels)) return false;
+  for (const level of levels as WireLevel[]) {
+    if (level === null || typeof level !== "object") return false;
+    const price = decimalText(level.price, p.price);
+    const qty = decimalText(level.qty, p.qty);
+    if (price === null || qty === null) return false;
+    if (side === "bid") ev.pushBid(price, qty);
+    else ev.pushAsk(price, qty);
+  }
+  return true;
 }
 
 /** Writes `[{price, qty}, ...]` as padded flat levels into `out`; false when malformed. */

@@ -422,8 +422,8 @@ export class OkxBookAssembler {
     ev.seqFirst = u.seqId > u.prevSeqId ? u.prevSeqId + 1 : u.seqId;
     ev.exchangeTsMs = u.tsMs;
     ev.recvTsMs = u.recvTsMs;
-    copyInto(ev.bids, u.bids);
-    copyInto(ev.asks, u.asks);
+    ev.setBids(u.bids);
+    ev.setAsks(u.asks);
     this.#opts.emit(ev);
     return null;
   }
@@ -596,8 +596,8 @@ export class OkxBookAssembler {
     out.seqFirst = this.#seqId;
     out.exchangeTsMs = tsMs;
     out.recvTsMs = recvTsMs;
-    this.book.toFlat(out.bids, "bid", this.book.depth("bid"));
-    this.book.toFlat(out.asks, "ask", this.book.depth("ask"));
+    out.setBidsLength(2 * this.book.writeFlat(out.bidStore, "bid", this.book.depth("bid")));
+    out.setAsksLength(2 * this.book.writeFlat(out.askStore, "ask", this.book.depth("ask")));
     this.#setState("LIVE", "synced");
     this.#opts.emit(out);
   }
@@ -653,8 +653,8 @@ export class OkxBookAssembler {
     ev.seqFirst = seqId;
     ev.exchangeTsMs = tsMs;
     ev.recvTsMs = recvTsMs;
-    this.book.toFlat(ev.bids, "bid", this.book.depth("bid"));
-    this.book.toFlat(ev.asks, "ask", this.book.depth("ask"));
+    ev.setBidsLength(2 * this.book.writeFlat(ev.bidStore, "bid", this.book.depth("bid")));
+    ev.setAsksLength(2 * this.book.writeFlat(ev.askStore, "ask", this.book.depth("ask")));
     this.#setState("LIVE", "synced");
     this.#opts.emit(ev);
   }
@@ -701,11 +701,6 @@ function flatLevels(levels: unknown): string[] | null {
     out[2 * i + 1] = l[1];
   }
   return out;
-}
-
-function copyInto(out: string[], src: readonly string[]): void {
-  out.length = src.length;
-  for (let i = 0; i < src.length; i++) out[i] = src[i];
 }
 
 /** Validates and copies an update's ids, levels and times; null when malformed. */

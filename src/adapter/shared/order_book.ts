@@ -337,17 +337,19 @@ export class OrderBook {
   }
 
   /**
-   * Applies flat `[price, qty, ...]` levels to one side, in order. Throws `RangeError` on a
-   * malformed level (levels before it stay applied: callers discard the book on error).
+   * Applies flat `[price, qty, ...]` levels to one side, in order: the first `length` values of
+   * `levels` (all by default; a pooled event's store is longer than its levels). Throws
+   * `RangeError` on a malformed level (levels before it stay applied: callers discard the book on
+   * error).
    */
-  applyFlat(side: BookSide, levels: readonly string[]): void {
-    if (levels.length % 2 !== 0) {
+  applyFlat(side: BookSide, levels: readonly string[], length: number = levels.length): void {
+    if (length % 2 !== 0 || length > levels.length) {
       throw new RangeError(
-        `order book: expected price/qty pairs, found ${levels.length} values`,
+        `order book: expected price/qty pairs within ${levels.length} values, found ${length}`,
       );
     }
     const ladder = this.ladder(side);
-    for (let i = 0; i < levels.length; i += 2) ladder.set(levels[i], levels[i + 1]);
+    for (let i = 0; i < length; i += 2) ladder.set(levels[i], levels[i + 1]);
   }
 
   /** Number of levels on `side`. */
@@ -403,6 +405,17 @@ export class OrderBook {
    * Returns the number of levels written.
    */
   toFlat(out: string[], side: BookSide, maxLevels: number): number {
+    const n = this.writeFlat(out, side, maxLevels);
+    out.length = 2 * n;
+    return n;
+  }
+
+  /**
+   * As `toFlat`, but leaves `out` at least as long as it was: writes the levels into
+   * `out[0, 2n)` and returns `n`, for storage that is kept across uses with a separate count
+   * (a pooled `CanonicalEvent`'s `bidStore`, then `setBidsLength(2 * n)`).
+   */
+  writeFlat(out: string[], side: BookSide, maxLevels: number): number {
     const l = this.ladder(side);
     const n = Math.max(0, Math.min(l.count, Math.floor(maxLevels)));
     for (let r = 0; r < n; r++) {
@@ -410,7 +423,6 @@ export class OrderBook {
       out[2 * r] = l.prices[i];
       out[2 * r + 1] = l.qtys[i];
     }
-    out.length = 2 * n;
     return n;
   }
 

@@ -64,8 +64,9 @@ function clearDecodedFields(out: ProviderRaw): void {
   out.price = "";
   out.qty = "";
   out.buyerMaker = false;
-  out.bids.length = 0;
-  out.asks.length = 0;
+  // Counts to 0 with the used slots cleared; the level storage itself is kept for the next frame.
+  if (out.bidsLength !== 0) out.setBidsLength(0);
+  if (out.asksLength !== 0) out.setAsksLength(0);
   out.bidPx = "";
   out.bidQty = "";
   out.askPx = "";
@@ -89,7 +90,7 @@ function clearDecodedFields(out: ProviderRaw): void {
  *
  * Every decoded field of `out` is overwritten (fields a shape lacks get their zero value;
  * `recvTsMs` is left alone for the adapter), so a reused object needs no `reset()` between
- * frames; `bids`/`asks` keep their identity and capacity.
+ * frames; `bidStore`/`askStore` keep their identity and capacity.
  *
  * Field mapping (Binance key -> field): `E` eventTimeMs, `s` symbol, combined-stream name ->
  * stream;
@@ -97,8 +98,8 @@ function clearDecodedFields(out: ProviderRaw): void {
  *   `m` buyerMaker;
  * - aggTrade: `a` tradeId and lastId (aggregate ids are consecutive, so gaps show in lastId),
  *   `f` firstId (first trade id covered; `l` is validated but has no field), `p`, `q`, `T`, `m`;
- * - depthUpdate: `U` firstId, `u` lastId, `b`/`a` flat into bids/asks;
- * - depthPartial (no `e`): `lastUpdateId` lastId, bids/asks, symbol from the stream name;
+ * - depthUpdate: `U` firstId, `u` lastId, `b`/`a` flat into the bid/ask levels;
+ * - depthPartial (no `e`): `lastUpdateId` lastId, bids/asks levels, symbol from the stream name;
  * - bookTicker (no `e`): `u` lastId, `b`/`B`/`a`/`A` bidPx/bidQty/askPx/askQty;
  * - 24hrTicker: `c` close, `Q` qty, `o`/`h`/`l`/`v`/`q` open/high/low/volume/quoteVolume,
  *   `b`/`B`/`a`/`A`, `O`/`C` openTimeMs/closeTimeMs, `F` firstId, `L` lastId, `n` tradeCount;

@@ -62,7 +62,8 @@ function bool(v: unknown, key: string, text: string): boolean {
 }
 
 /** Flattens `[[price, qty], ...]` into `dst` (already emptied by the caller). */
-function levels(v: unknown, key: string, dst: string[], text: string): void {
+/** Appends the levels of `v` to `out`'s asks (`asks` true) or bids. */
+function levels(v: unknown, key: string, out: ProviderRaw, asks: boolean, text: string): void {
   if (!Array.isArray(v)) fail(text, key, "an array of [price, qty] levels", v);
   const list = v as unknown[];
   for (let i = 0; i < list.length; i++) {
@@ -70,10 +71,10 @@ function levels(v: unknown, key: string, dst: string[], text: string): void {
     if (!Array.isArray(level) || level.length !== 2) {
       fail(text, `${key}[${i}]`, "a [price, qty] pair", level);
     }
-    dst.push(
-      decimal(level[0], `${key}[${i}][0]`, text),
-      decimal(level[1], `${key}[${i}][1]`, text),
-    );
+    const price = decimal(level[0], `${key}[${i}][0]`, text);
+    const qty = decimal(level[1], `${key}[${i}][1]`, text);
+    if (asks) out.pushAsk(price, qty);
+    else out.pushBid(price, qty);
   }
 }
 
@@ -109,15 +110,15 @@ function mapDepthUpdate(p: JsonObject, out: ProviderRaw, text: string): void {
   out.symbol = name(p.s, "s", text);
   out.firstId = int(p.U, "U", text);
   out.lastId = int(p.u, "u", text);
-  levels(p.b, "b", out.bids, text);
-  levels(p.a, "a", out.asks, text);
+  levels(p.b, "b", out, false, text);
+  levels(p.a, "a", out, true, text);
 }
 
 function mapDepthPartial(p: JsonObject, out: ProviderRaw, text: string): void {
   out.eventType = "depthPartial";
   out.lastId = int(p.lastUpdateId, "lastUpdateId", text);
-  levels(p.bids, "bids", out.bids, text);
-  levels(p.asks, "asks", out.asks, text);
+  levels(p.bids, "bids", out, false, text);
+  levels(p.asks, "asks", out, true, text);
   // The payload names no symbol; a combined stream's name does (`btcusdt@depth5@100ms`).
   if (out.stream !== "") {
     const at = out.stream.indexOf("@");

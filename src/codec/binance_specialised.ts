@@ -238,10 +238,17 @@ function readBool(v: DataView, i: number, slot: number): number {
 }
 
 /**
- * `[]` or `[["p","q"],...]` at `i`, pushing the strings into `dst`: the index after the
- * closing bracket, or -1.
+ * `[]` or `[["p","q"],...]` at `i`, appending the levels to `out`'s asks (`asks` true) or bids:
+ * the index after the closing bracket, or -1. Each level is counted as it is appended, so after
+ * an abandon the caller's clear reaches every slot written.
  */
-function readLevels(b: Uint8Array, text: string, i: number, dst: string[]): number {
+function readLevels(
+  b: Uint8Array,
+  text: string,
+  i: number,
+  out: ProviderRaw,
+  asks: boolean,
+): number {
   if (b[i] !== LBRACKET) return -1;
   i++;
   if (b[i] === RBRACKET) return i + 1;
@@ -253,7 +260,10 @@ function readLevels(b: Uint8Array, text: string, i: number, dst: string[]): numb
     const qtyStart = pxEnd + 3;
     const qtyEnd = readDecimal(b, qtyStart);
     if (qtyEnd < 0 || b[qtyEnd + 1] !== RBRACKET) return -1;
-    dst.push(text.slice(pxStart, pxEnd), text.slice(qtyStart, qtyEnd));
+    const price = text.slice(pxStart, pxEnd);
+    const qty = text.slice(qtyStart, qtyEnd);
+    if (asks) out.pushAsk(price, qty);
+    else out.pushBid(price, qty);
     i = qtyEnd + 2;
     const c = b[i];
     if (c === RBRACKET) return i + 1;
@@ -416,9 +426,9 @@ function scanDepthUpdate(
   if (i < 0 || v.getUint32(i, true) !== W_LOWER_U_KEY || b[i + 4] !== COLON) return -1;
   i = readInt(b, i + 5, 1);
   if (i < 0 || v.getUint32(i, true) !== W_B_KEY || b[i + 4] !== COLON) return -1;
-  i = readLevels(b, text, i + 5, out.bids);
+  i = readLevels(b, text, i + 5, out, false);
   if (i < 0 || v.getUint32(i, true) !== W_A_KEY || b[i + 4] !== COLON) return -1;
-  i = readLevels(b, text, i + 5, out.asks);
+  i = readLevels(b, text, i + 5, out, true);
   if (i < 0 || b[i] !== RBRACE) return -1;
   out.eventType = "depthUpdate";
   out.eventTimeMs = nums[0];

@@ -28,6 +28,13 @@ import {
   isSequenceNumber,
   isTimestampMs,
 } from "./exact_values.ts";
+import {
+  assertStoreLength,
+  clearSlots,
+  copyPrefix,
+  STORE_RETAINED_SLOTS_MAX,
+  trimStore,
+} from "./level_store.ts";
 import { POISON_NUMBER, POISON_STRING } from "./poison.ts";
 
 /** The plain-object form of a {@linkcode CanonicalEvent}: what consumers receive (a clone). */
@@ -74,14 +81,8 @@ export interface CanonicalEventData {
   closed: boolean;
 }
 
-/**
- * Levels per side whose storage a pooled event keeps across `reset()`, in levels (2 strings each).
- * Storage beyond it is trimmed at reset, so one huge snapshot (Binance REST: 5000 levels) cannot
- * pin memory for the pool's lifetime: at most 2 sides × 500 levels × 2 slots × 4 B (compressed
- * pointers) = 8 KB per pooled event.
- */
-export const LEVELS_RETAINED_MAX = 500;
-const STORE_RETAINED_MAX = 2 * LEVELS_RETAINED_MAX;
+/** Levels per side whose storage a pooled event keeps across `reset()` (see `level_store.ts`). */
+export { LEVELS_RETAINED_MAX } from "./level_store.ts";
 
 /** Every field of {@linkcode CanonicalEventData} except the book level arrays. */
 export type CanonicalEventScalars = Omit<CanonicalEventData, "bids" | "asks">;
@@ -153,7 +154,8 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
     // The store lengths are checked too: a count lowered to 0 after a huge snapshot still trims.
     if (
       this.bidsLength !== 0 || this.asksLength !== 0 ||
-      this.bidStore.length > STORE_RETAINED_MAX || this.askStore.length > STORE_RETAINED_MAX
+      this.bidStore.length > STORE_RETAINED_SLOTS_MAX ||
+      this.askStore.length > STORE_RETAINED_SLOTS_MAX
     ) {
       resetLevels(this);
     }
@@ -198,20 +200,24 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
     return cloneCanonicalEventData(this);
   }
 
-  /** Replaces the bid levels with a copy of flat `src` (`[price, qty, ...]`), reusing storage. */
-  setBids(src: readonly string[]): void {
+  /**
+   * Replaces the bid levels with a copy of the first `length` values of flat `src`
+   * (`[price, qty, ...]`; default: all of it, e.g. another object's store and count), reusing
+   * storage.
+   */
+  setBids(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "bids");
     const store = this.bidStore;
-    const n = src.length;
-    for (let i = 0; i < n; i++) store[i] = src[i];
-    this.setBidsLength(n);
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setBidsLength(length);
   }
 
-  /** Replaces the ask levels with a copy of flat `src`, as `setBids`. */
-  setAsks(src: readonly string[]): void {
+  /** Replaces the ask levels with a copy of the first `length` values of `src`, as `setBids`. */
+  setAsks(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "asks");
     const store = this.askStore;
-    const n = src.length;
-    for (let i = 0; i < n; i++) store[i] = src[i];
-    this.setAsksLength(n);
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setAsksLength(length);
   }
 
   /** Appends one bid level after the used ones. */
@@ -288,37 +294,8 @@ function resetLevels(ev: CanonicalEvent): void {
   clearSlots(ev.askStore, 0, ev.asksLength);
   ev.bidsLength = 0;
   ev.asksLength = 0;
-  // Trimming to a non-zero length keeps the first slots (V8 right-trims in place when the store
-  // shrinks by more than half); only `length = 0` drops the backing store altogether.
-  if (ev.bidStore.length > STORE_RETAINED_MAX) ev.bidStore.length = STORE_RETAINED_MAX;
-  if (ev.askStore.length > STORE_RETAINED_MAX) ev.askStore.length = STORE_RETAINED_MAX;
-}
-
-/**
- * Sets `store[from, to)` to "" (clamped to the store). A plain loop: `Array.prototype.fill` is a
- * C++ builtin whose call costs more than the ~20-40 writes of a typical book event.
- */
-function clearSlots(store: string[], from: number, to: number): void {
-  const end = Math.min(to, store.length);
-  for (let i = from; i < end; i++) store[i] = "";
-}
-
-/**
- * A new array of `store[0, length)`. A sized array and a loop: `slice(0, length)` measured
- * ~20 ns slower per call than this (or than a whole-array `slice()`) on 20-value levels.
- */
-function copyPrefix(store: readonly string[], length: number): string[] {
-  const out = new Array<string>(length);
-  for (let i = 0; i < length; i++) out[i] = store[i];
-  return out;
-}
-
-function assertStoreLength(length: number, storeLength: number, side: string): void {
-  if (!Number.isInteger(length) || length < 0 || length > storeLength) {
-    throw new RangeError(
-      `expected ${side} length as an integer in [0, ${storeLength}], found ${length}`,
-    );
-  }
+  trimStore(ev.bidStore);
+  trimStore(ev.askStore);
 }
 
 /**

@@ -33,7 +33,13 @@ export {
 export { isPoisoned, POISON_NUMBER, POISON_STRING } from "./poison.ts";
 
 export { validateWsFrame, WsFrame, type WsFrameData } from "./ws_frame.ts";
-export { ProviderRaw, type ProviderRawData, validateProviderRaw } from "./provider_raw.ts";
+export {
+  ProviderRaw,
+  type ProviderRawData,
+  type ProviderRawLike,
+  type ProviderRawScalars,
+  validateProviderRaw,
+} from "./provider_raw.ts";
 export {
   CanonicalEvent,
   type CanonicalEventData,

@@ -10,7 +10,14 @@
  */
 
 import type { Poolable } from "../pool/poolable.ts";
-import { copyArrayInto } from "./canonical_event.ts";
+import {
+  assertStoreLength,
+  clearSlots,
+  copyPrefix,
+  prefixIncludes,
+  STORE_RETAINED_SLOTS_MAX,
+  trimStore,
+} from "./level_store.ts";
 import { isPoisoned, POISON_NUMBER, POISON_STRING } from "./poison.ts";
 
 /** Plain-object form of a {@linkcode ProviderRaw}. */
@@ -34,7 +41,9 @@ export interface ProviderRawData {
   qty: string;
   /** Binance `m`: the buyer was the maker (so the taker sold). */
   buyerMaker: boolean;
+  /** Depth: flat bid levels as sent, `[price, qty, ...]`. */
   bids: string[];
+  /** Depth: flat ask levels, as `bids`. */
   asks: string[];
   bidPx: string;
   bidQty: string;
@@ -55,8 +64,17 @@ export interface ProviderRawData {
   body: unknown;
 }
 
+/** Every field of {@linkcode ProviderRawData} except the book level arrays. */
+export type ProviderRawScalars = Omit<ProviderRawData, "bids" | "asks">;
+
+/**
+ * A decoded message in either form: the pooled {@linkcode ProviderRaw} (levels in its stores,
+ * within its counts) or the plain {@linkcode ProviderRawData} (levels in `bids`/`asks`).
+ */
+export type ProviderRawLike = ProviderRaw | ProviderRawData;
+
 /** A pooled decoded exchange message. Owner: the adapter; released after normalization. */
-export class ProviderRaw implements Poolable, ProviderRawData {
+export class ProviderRaw implements Poolable, ProviderRawScalars {
   provider = "";
   stream = "";
   eventType = "";
@@ -70,8 +88,18 @@ export class ProviderRaw implements Poolable, ProviderRawData {
   price = "";
   qty = "";
   buyerMaker = false;
-  bids: string[] = [];
-  asks: string[] = [];
+  /**
+   * Depth: bid level storage, flat `[price, qty, ...]`, kept across reuse. Only the first
+   * `bidsLength` values are this message's; the rest hold "" (never data). Write it through
+   * `setBids` / `pushBid`, or directly followed by `setBidsLength`.
+   */
+  readonly bidStore: string[] = [];
+  /** Depth: values of `bidStore` in use (2 per level), i.e. `bids.length` of the clone. */
+  bidsLength = 0;
+  /** Depth: ask level storage, as `bidStore`. */
+  readonly askStore: string[] = [];
+  /** Depth: values of `askStore` in use, as `bidsLength`. */
+  asksLength = 0;
   bidPx = "";
   bidQty = "";
   askPx = "";
@@ -89,7 +117,10 @@ export class ProviderRaw implements Poolable, ProviderRawData {
   closed = false;
   body: unknown = null;
 
-  /** Zeroes every field; arrays emptied in place. */
+  /**
+   * Zeroes every field. Level storage is kept (its used slots set to "") and trimmed to
+   * `LEVELS_RETAINED_MAX` levels per side, as {@linkcode CanonicalEvent.reset}.
+   */
   reset(): void {
     this.provider = "";
     this.stream = "";
@@ -104,8 +135,15 @@ export class ProviderRaw implements Poolable, ProviderRawData {
     this.price = "";
     this.qty = "";
     this.buyerMaker = false;
-    if (this.bids.length !== 0) this.bids.length = 0; // guard: a no-op length write costs ~50 ns
-    if (this.asks.length !== 0) this.asks.length = 0;
+    // Out of line, so that reset() stays small enough for V8 to inline into the pool's release.
+    // The store lengths are checked too: a count lowered to 0 after a huge snapshot still trims.
+    if (
+      this.bidsLength !== 0 || this.asksLength !== 0 ||
+      this.bidStore.length > STORE_RETAINED_SLOTS_MAX ||
+      this.askStore.length > STORE_RETAINED_SLOTS_MAX
+    ) {
+      resetLevels(this);
+    }
     this.bidPx = "";
     this.bidQty = "";
     this.askPx = "";
@@ -133,13 +171,15 @@ export class ProviderRaw implements Poolable, ProviderRawData {
     this.lastId = POISON_NUMBER;
     this.price = POISON_STRING;
     this.qty = POISON_STRING;
-    this.bids.length = 0;
-    this.bids.push(POISON_STRING, POISON_STRING);
-    this.asks.length = 0;
-    this.asks.push(POISON_STRING, POISON_STRING);
+    // One poisoned level per side, inside the counts, as CanonicalEvent.poison().
+    this.setBids(POISONED_LEVEL);
+    this.setAsks(POISONED_LEVEL);
   }
 
-  /** Plain heap copy (arrays copied; `body` shared, it is never mutated). */
+  /**
+   * Plain heap copy (`bids`/`asks` new arrays of exactly the used length; `body` shared, it is
+   * never mutated).
+   */
   clone(): ProviderRawData {
     return {
       provider: this.provider,
@@ -155,8 +195,8 @@ export class ProviderRaw implements Poolable, ProviderRawData {
       price: this.price,
       qty: this.qty,
       buyerMaker: this.buyerMaker,
-      bids: this.bids.slice(),
-      asks: this.asks.slice(),
+      bids: copyPrefix(this.bidStore, this.bidsLength),
+      asks: copyPrefix(this.askStore, this.asksLength),
       bidPx: this.bidPx,
       bidQty: this.bidQty,
       askPx: this.askPx,
@@ -176,7 +216,59 @@ export class ProviderRaw implements Poolable, ProviderRawData {
     };
   }
 
-  /** Copies every field of `src` into this object. */
+  /**
+   * Replaces the bid levels with a copy of the first `length` values of flat `src` (default: all
+   * of it), reusing storage.
+   */
+  setBids(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "bids");
+    const store = this.bidStore;
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setBidsLength(length);
+  }
+
+  /** Replaces the ask levels with a copy of the first `length` values of `src`, as `setBids`. */
+  setAsks(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "asks");
+    const store = this.askStore;
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setAsksLength(length);
+  }
+
+  /** Appends one bid level after the used ones (decoders). */
+  pushBid(price: string, qty: string): void {
+    const n = this.bidsLength;
+    this.bidStore[n] = price;
+    this.bidStore[n + 1] = qty;
+    this.bidsLength = n + 2;
+  }
+
+  /** Appends one ask level after the used ones (decoders). */
+  pushAsk(price: string, qty: string): void {
+    const n = this.asksLength;
+    this.askStore[n] = price;
+    this.askStore[n + 1] = qty;
+    this.asksLength = n + 2;
+  }
+
+  /**
+   * Declares the first `length` values of `bidStore` as the bid levels; slots dropped from a
+   * longer previous count are cleared.
+   */
+  setBidsLength(length: number): void {
+    assertStoreLength(length, this.bidStore.length, "bids");
+    if (length < this.bidsLength) clearSlots(this.bidStore, length, this.bidsLength);
+    this.bidsLength = length;
+  }
+
+  /** Declares the first `length` values of `askStore` as the ask levels, as `setBidsLength`. */
+  setAsksLength(length: number): void {
+    assertStoreLength(length, this.askStore.length, "asks");
+    if (length < this.asksLength) clearSlots(this.askStore, length, this.asksLength);
+    this.asksLength = length;
+  }
+
+  /** Copies every field of `src` into this object (levels copied into the kept storage). */
   copyFrom(src: ProviderRawData): this {
     this.provider = src.provider;
     this.stream = src.stream;
@@ -191,8 +283,8 @@ export class ProviderRaw implements Poolable, ProviderRawData {
     this.price = src.price;
     this.qty = src.qty;
     this.buyerMaker = src.buyerMaker;
-    copyArrayInto(this.bids, src.bids);
-    copyArrayInto(this.asks, src.asks);
+    this.setBids(src.bids);
+    this.setAsks(src.asks);
     this.bidPx = src.bidPx;
     this.bidQty = src.bidQty;
     this.askPx = src.askPx;
@@ -213,11 +305,23 @@ export class ProviderRaw implements Poolable, ProviderRawData {
   }
 }
 
+const POISONED_LEVEL: readonly string[] = Object.freeze([POISON_STRING, POISON_STRING]);
+
+/** The level part of `reset()`: clears the used slots, zeroes the counts, trims the stores. */
+function resetLevels(raw: ProviderRaw): void {
+  clearSlots(raw.bidStore, 0, raw.bidsLength);
+  clearSlots(raw.askStore, 0, raw.asksLength);
+  raw.bidsLength = 0;
+  raw.asksLength = 0;
+  trimStore(raw.bidStore);
+  trimStore(raw.askStore);
+}
+
 /**
  * Checks the fields every decoded message has; returns null when valid, else what was expected
  * and found. Kind-specific fields are the normalizer's to check (it knows the exchange).
  */
-export function validateProviderRaw(r: ProviderRawData): string | null {
+export function validateProviderRaw(r: ProviderRawLike): string | null {
   if (r.provider.length === 0 || isPoisoned(r.provider)) {
     return `expected a provider, found "${r.provider}"`;
   }
@@ -230,8 +334,10 @@ export function validateProviderRaw(r: ProviderRawData): string | null {
   for (const v of [r.symbol, r.price, r.qty]) {
     if (isPoisoned(v)) return "expected symbol, price and qty, found a poisoned message";
   }
-  if (r.bids.includes(POISON_STRING) || r.asks.includes(POISON_STRING)) {
-    return "expected book levels, found a poisoned message";
-  }
+  const poisoned = r instanceof ProviderRaw
+    ? prefixIncludes(r.bidStore, r.bidsLength, POISON_STRING) ||
+      prefixIncludes(r.askStore, r.asksLength, POISON_STRING)
+    : r.bids.includes(POISON_STRING) || r.asks.includes(POISON_STRING);
+  if (poisoned) return "expected book levels, found a poisoned message";
   return null;
 }

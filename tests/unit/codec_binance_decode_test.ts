@@ -273,7 +273,7 @@ Deno.test("unknown events and payloads are kept whole, not rejected", async (t) 
 
 Deno.test("a reused target carries nothing over from the previous frame", () => {
   const out = new ProviderRaw();
-  const bids = out.bids;
+  const bidStore = out.bidStore;
   out.recvTsMs = 1234.5;
   for (const text of [DOC.depthUpdate, DOC.trade, DOC.kline, DOC.error, DOC.bookTicker]) {
     decodeBinanceFrame(text, out);
@@ -282,8 +282,38 @@ Deno.test("a reused target carries nothing over from the previous frame", () => 
     decodeBinanceFrame(text, fresh);
     assert.deepEqual(out.clone(), fresh.clone());
   }
-  assert.equal(out.bids, bids, "expected the bids array to keep its identity");
+  assert.equal(out.bidStore, bidStore, "expected the bid storage to keep its identity");
   assert.equal(out.recvTsMs, 1234.5, "expected recvTsMs to be left to the adapter");
+});
+
+Deno.test("a reused target keeps its level storage and leaves no stale level in it", () => {
+  const out = new ProviderRaw();
+  const c = binanceDecodeCounters;
+  const compact = DOC.depthUpdate.replace(/\n ?/g, "");
+  const specialisedBefore = c.specialised;
+  decodeBinanceFrame(compact, out);
+  assert.equal(c.specialised, specialisedBefore + 1, "expected the scanner to take the frame");
+  assert.equal(out.bidsLength, 4);
+  assert.equal(out.asksLength, 2);
+  const bidStore = out.bidStore;
+
+  // The scanner appends one bid, then abandons at the space; the generic path decodes it.
+  const fallbackBefore = c.fallback;
+  decodeBinanceFrame(
+    '{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.5","2"]] ,"a":[]}',
+    out,
+  );
+  assert.equal(c.fallback, fallbackBefore + 1, "expected the scanner to abandon the frame");
+  assert.deepEqual(out.clone().bids, ["1.5", "2"]);
+  assert.deepEqual(out.clone().asks, []);
+  assert.equal(out.bidStore, bidStore);
+  assert.ok(out.bidStore.slice(2).every((v) => v === ""), "stale bid levels left in storage");
+  assert.ok(out.askStore.every((v) => v === ""), "stale ask levels left in storage");
+
+  decodeBinanceFrame(DOC.trade, out);
+  assert.equal(out.bidsLength + out.asksLength, 0);
+  assert.ok(out.bidStore.length >= 4, "expected the bid storage to be kept");
+  assert.ok(out.bidStore.every((v) => v === ""), "a trade frame left book levels in storage");
 });
 
 Deno.test("the counters say which path ran", () => {

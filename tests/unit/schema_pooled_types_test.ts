@@ -61,15 +61,16 @@ function pooledCase<T extends object, D extends object>(
   };
 }
 
-const CANONICAL_EVENT_STORES = {
+/** Level storage of CanonicalEvent and ProviderRaw (same names, same conventions). */
+const LEVEL_STORES = {
   bidStore: { count: "bidsLength", clone: "bids" },
   askStore: { count: "asksLength", clone: "asks" },
 };
 
 const CASES: PooledCase[] = [
   pooledCase(WsFrame, sampleFrame, validateWsFrame),
-  pooledCase(ProviderRaw, sampleRaw, validateProviderRaw),
-  pooledCase(CanonicalEvent, sampleBookUpdate, validateCanonicalEvent, CANONICAL_EVENT_STORES),
+  pooledCase(ProviderRaw, sampleRaw, validateProviderRaw, LEVEL_STORES),
+  pooledCase(CanonicalEvent, sampleBookUpdate, validateCanonicalEvent, LEVEL_STORES),
   pooledCase(MergedEvent, sampleMerged, validateMergedEvent),
   pooledCase(OrderRequest, sampleOrder, validateOrderRequest),
   pooledCase(ExecReport, sampleExecReport, validateExecReport),
@@ -281,20 +282,6 @@ Deno.test("CanonicalEvent keeps its level storage across reuse", async (t) => {
   });
 });
 
-Deno.test("CanonicalEvent.reset() trims level storage to LEVELS_RETAINED_MAX per side", () => {
-  const ev = new CanonicalEvent();
-  const levels = 3 * LEVELS_RETAINED_MAX;
-  for (let i = 0; i < levels; i++) {
-    ev.pushBid("1", "1");
-    ev.pushAsk("2", "1");
-  }
-  assert.strictEqual(ev.clone().bids.length, 2 * levels);
-  ev.reset();
-  assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
-  assert.strictEqual(ev.askStore.length, 2 * LEVELS_RETAINED_MAX);
-  assertNoData(ev.bidStore, "bidStore");
-});
-
 Deno.test("a poisoned CanonicalEvent shows poison inside its level counts", () => {
   const ev = new CanonicalEvent().copyFrom(sampleBookUpdate());
   ev.poison();
@@ -307,11 +294,92 @@ Deno.test("a poisoned CanonicalEvent shows poison inside its level counts", () =
   assert.match(validateCanonicalEvent(ev)!, /decimal at bids\[0\]/);
 });
 
-Deno.test("CanonicalEvent.reset() trims a huge store even when its count was lowered first", () => {
-  const ev = new CanonicalEvent();
-  for (let i = 0; i < 2 * LEVELS_RETAINED_MAX; i++) ev.pushBid("1", "1");
-  ev.setBidsLength(0); // e.g. a wire decode into a former snapshot event that is not a book
-  ev.reset();
-  assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
-  assertNoData(ev.bidStore, "bidStore");
+/** The level-store API CanonicalEvent and ProviderRaw share. */
+interface LevelStores {
+  readonly bidStore: string[];
+  readonly askStore: string[];
+  bidsLength: number;
+  asksLength: number;
+  pushBid(price: string, qty: string): void;
+  pushAsk(price: string, qty: string): void;
+  setBids(src: readonly string[], length?: number): void;
+  setBidsLength(length: number): void;
+  reset(): void;
+  clone(): { bids: string[]; asks: string[] };
+}
+
+const LEVEL_STORE_TYPES: readonly (new () => LevelStores)[] = [CanonicalEvent, ProviderRaw];
+
+for (const ctor of LEVEL_STORE_TYPES) {
+  Deno.test(`${ctor.name}.reset() trims level storage to LEVELS_RETAINED_MAX per side`, () => {
+    const ev = new ctor();
+    const levels = 3 * LEVELS_RETAINED_MAX;
+    for (let i = 0; i < levels; i++) {
+      ev.pushBid("1", "1");
+      ev.pushAsk("2", "1");
+    }
+    assert.strictEqual(ev.clone().bids.length, 2 * levels);
+    ev.reset();
+    assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
+    assert.strictEqual(ev.askStore.length, 2 * LEVELS_RETAINED_MAX);
+    assertNoData(ev.bidStore, "bidStore");
+  });
+
+  Deno.test(`${ctor.name}.reset() trims a huge store even when its count was lowered first`, () => {
+    const ev = new ctor();
+    for (let i = 0; i < 2 * LEVELS_RETAINED_MAX; i++) ev.pushBid("1", "1");
+    ev.setBidsLength(0); // e.g. a decode into a former snapshot object that is not a book
+    ev.reset();
+    assert.strictEqual(ev.bidStore.length, 2 * LEVELS_RETAINED_MAX);
+    assertNoData(ev.bidStore, "bidStore");
+  });
+
+  Deno.test(`${ctor.name}.setBids copies only the given prefix of its source`, () => {
+    const ev = new ctor();
+    ev.setBids(["1", "2", "3", "4"]);
+    ev.setBids(["5", "6", "7", "8"], 2);
+    assert.deepStrictEqual(ev.clone().bids, ["5", "6"]);
+    assert.ok(ev.bidStore.slice(2).every((v) => v === ""), "dropped levels still reachable");
+    assert.throws(() => ev.setBids(["1", "2"], 4), /expected bids length/);
+  });
+}
+
+Deno.test("ProviderRaw keeps its level storage across reuse", async (t) => {
+  const raw = new ProviderRaw().copyFrom(sampleRaw());
+  const bidStore = raw.bidStore;
+  const askStore = raw.askStore;
+  assert.ok(raw.bidsLength > 0 && raw.asksLength > 0);
+
+  await t.step("reset() zeroes the counts and keeps the arrays and their slots", () => {
+    raw.reset();
+    assert.strictEqual(raw.bidsLength, 0);
+    assert.strictEqual(raw.asksLength, 0);
+    assert.strictEqual(raw.bidStore, bidStore);
+    assert.strictEqual(raw.askStore, askStore);
+    assert.ok(raw.bidStore.length >= 2, "the store was emptied");
+    assert.deepStrictEqual(raw.clone().bids, []);
+  });
+
+  await t.step("the counts bound what validation reads", () => {
+    raw.copyFrom(sampleRaw());
+    raw.askStore[raw.asksLength] = POISON_STRING; // beyond the count: not the message's
+    assert.strictEqual(validateProviderRaw(raw), null);
+    raw.setAsksLength(raw.asksLength + 1);
+    assert.match(validateProviderRaw(raw)!, /poisoned/);
+  });
+
+  await t.step("setAsksLength refuses a count beyond the storage", () => {
+    assert.throws(() => raw.setAsksLength(raw.askStore.length + 1), /expected asks length/);
+    assert.throws(() => raw.setBidsLength(-1), /expected bids length/);
+  });
+});
+
+Deno.test("a poisoned ProviderRaw shows poison inside its level counts", () => {
+  const raw = new ProviderRaw().copyFrom(sampleRaw());
+  raw.poison();
+  assert.deepStrictEqual(raw.clone().bids, [POISON_STRING, POISON_STRING]);
+  assert.deepStrictEqual(raw.clone().asks, [POISON_STRING, POISON_STRING]);
+  const { bids: _bids, asks: _asks, ...scalars } = sampleRaw();
+  Object.assign(raw, scalars);
+  assert.match(validateProviderRaw(raw)!, /poisoned/);
 });

@@ -45,8 +45,8 @@ export function normalizeBinance(
       out.seq = raw.lastId;
       out.seqFirst = raw.firstId;
       out.exchangeTsMs = raw.eventTimeMs;
-      out.setBids(raw.bids);
-      out.setAsks(raw.asks);
+      out.setBids(raw.bidStore, raw.bidsLength);
+      out.setAsks(raw.askStore, raw.asksLength);
       break;
     case "depthPartial":
       if (symbol === undefined) return "unknown_symbol";
@@ -54,8 +54,8 @@ export function normalizeBinance(
       out.seq = raw.lastId;
       out.seqFirst = raw.lastId;
       out.exchangeTsMs = raw.eventTimeMs;
-      out.setBids(raw.bids);
-      out.setAsks(raw.asks);
+      out.setBids(raw.bidStore, raw.bidsLength);
+      out.setAsks(raw.askStore, raw.asksLength);
       break;
     case "bookTicker":
       if (symbol === undefined) return "unknown_symbol";

@@ -1,7 +1,9 @@
 /**
  * `deno task bench:orders`: the order round trip, measured from a remote consumer. The gateway
- * (`main.ts` with its embedded Binance, OKX and Kraken simulators) runs as a child process; this
- * process is the trader: one WebSocket, subscribed to market data of several symbols on every
+ * (`main.ts`) runs as a child process, pointed at the Binance, OKX and Kraken simulators in a
+ * second child process (`src/gateway/sim_cli.ts`; `--sims embedded` runs them inside the
+ * gateway as `deno task start` does), so the gateway's CPU per order is measured apart from the
+ * simulators' (matching engines, signature checks, their JSON); this process is the trader: one WebSocket, subscribed to market data of several symbols on every
  * provider while the simulators generate `--sim-rate` events/s each, sending orders at fixed
  * rates. Each order is timed on this process's clock, so the real network path (loopback TCP,
  * WebSocket framing, JSON both ways) is inside every number:
@@ -20,6 +22,10 @@
  *   --warm-s=2 --measure-s=20 --drain-s=5   per rate
  *   --idle-s=3            market data only, for the gateway's idle CPU
  *   --sim-rate=2000       market events per second of each simulator
+ *   --sims=external       simulators in their own process (external) or inside the gateway
+ *                         (embedded)
+ *   --cpu-prof=<dir>      run the gateway with V8's `--cpu-prof` writing `.cpuprofile` files
+ *                         to <dir> (profiling overhead inflates every number)
  *   --journals=memory,file
  *   --order-pool=<n>      gateway `--pool-capacity OrderRequest=<n>` (default: the gateway's)
  *   --raised-pool=1024 --raised-pool-rates=1000   then one more file-journal gateway with that
@@ -31,12 +37,16 @@
 
 import { parseArgs } from "node:util";
 import {
+  cpuUsPerOrder,
   GatewayProcess,
   type JournalRuns,
   OrderFlow,
+  renderCpuPerOrder,
   renderJournalCost,
   renderLatencyTable,
   renderOutcomes,
+  simCpuUsPerOrder,
+  SimProcess,
 } from "./orders/mod.ts";
 
 const PROVIDERS = ["binance", "okx", "kraken"];
@@ -60,6 +70,9 @@ interface Options {
   drainS: number;
   idleS: number;
   simRate: number;
+  sims: "external" | "embedded";
+  /** Directory for the gateway's V8 CPU profiles; null: no profiling. */
+  cpuProfDir: string | null;
   journals: ("memory" | "file")[];
   /** `--pool-capacity OrderRequest=<n>` for the gateway; null keeps its default. */
   orderPool: number | null;
@@ -86,6 +99,8 @@ function parseOptions(argv: string[]): Options {
       "drain-s": { type: "string", default: "5" },
       "idle-s": { type: "string", default: "3" },
       "sim-rate": { type: "string", default: "2000" },
+      sims: { type: "string", default: "external" },
+      "cpu-prof": { type: "string" },
       journals: { type: "string", default: "memory,file" },
       "order-pool": { type: "string" },
       "raised-pool": { type: "string", default: "1024" },
@@ -99,7 +114,12 @@ function parseOptions(argv: string[]): Options {
       throw new RangeError(`--journals: expected memory and/or file, found "${j}"`);
     }
   }
+  if (values.sims !== "external" && values.sims !== "embedded") {
+    throw new RangeError(`--sims: expected external or embedded, found "${values.sims}"`);
+  }
   return {
+    sims: values.sims,
+    cpuProfDir: values["cpu-prof"] ?? null,
     rates: values.rates.split(",").map((r) => Math.round(positive(r.trim(), "rates"))),
     warmS: positive(values["warm-s"], "warm-s"),
     measureS: positive(values["measure-s"], "measure-s"),
@@ -171,17 +191,35 @@ async function runJournal(
   const booksRequired = PROVIDERS.flatMap((p) =>
     [...new Set([...ORDER_SYMBOLS, ...MARKET_SYMBOLS])].map((s) => `${p}:${s}`)
   );
-  const gw = await GatewayProcess.start({
-    cwd: projectRoot,
-    dataDir,
-    simRate: o.simRate,
-    traderId: TRADER_ID,
-    traderToken,
-    adminToken: randomToken(),
-    booksRequired,
-    startTimeoutMs: 60_000,
-    orderRequestCapacity: setup.orderPool ?? undefined,
-  });
+  const sims = o.sims === "external"
+    ? await SimProcess.start({
+      cwd: projectRoot,
+      providers: PROVIDERS,
+      eventsPerSecond: o.simRate,
+      startTimeoutMs: 60_000,
+    })
+    : null;
+  let gw: GatewayProcess;
+  try {
+    gw = await GatewayProcess.start({
+      cwd: projectRoot,
+      dataDir,
+      simRate: o.simRate,
+      endpointArgs: sims?.endpointArgs,
+      denoArgs: o.cpuProfDir === null
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`, `--allow-write=${o.cpuProfDir}`],
+      traderId: TRADER_ID,
+      traderToken,
+      adminToken: randomToken(),
+      booksRequired,
+      startTimeoutMs: 60_000,
+      orderRequestCapacity: setup.orderPool ?? undefined,
+    });
+  } catch (err) {
+    await sims?.stop();
+    throw err;
+  }
   let flow: OrderFlow | null = null;
   try {
     flow = await OrderFlow.connect({
@@ -196,6 +234,7 @@ async function runJournal(
       crossBps: CROSS_BPS,
       notionalQuote: NOTIONAL_QUOTE,
       bookPollMs: 250,
+      simCpuMs: sims === null ? undefined : () => sims.cpuMs(),
     });
     let ordersTotal = 0;
     const tag = `${journal[0]}${setup.orderPool ?? ""}`;
@@ -219,9 +258,11 @@ async function runJournal(
       await sleep(1000);
     }
     const market0 = flow.marketMessages;
-    const cpu0 = await gw.cpuMs();
+    const [cpu0, simCpu0] = await Promise.all([gw.cpuMs(), sims?.cpuMs() ?? 0]);
     await sleep(o.idleS * 1000);
-    const idleCpuPercent = ((await gw.cpuMs()) - cpu0) / (o.idleS * 10);
+    const [cpu1, simCpu1] = await Promise.all([gw.cpuMs(), sims?.cpuMs() ?? 0]);
+    const idleCpuPercent = (cpu1 - cpu0) / (o.idleS * 10);
+    const idleSimCpuPercent = sims === null ? null : (simCpu1 - simCpu0) / (o.idleS * 10);
     const idleMarketPerSecond = (flow.marketMessages - market0) / o.idleS;
     const runs = [];
     for (const rate of setup.rates) {
@@ -242,7 +283,15 @@ async function runJournal(
           run.restingAck.all?.p99.toFixed(2) ?? "-"
         } ms, FILLED p99 ${
           run.marketableFilled.all?.p99.toFixed(2) ?? "-"
-        } ms, unanswered ${run.unanswered}, gateway CPU ${run.gatewayCpuPercent.toFixed(0)} %`,
+        } ms, unanswered ${run.unanswered}, gateway CPU ${run.gatewayCpuPercent.toFixed(0)} % (${
+          cpuUsPerOrder(run, idleCpuPercent).toFixed(0)
+        } µs/order)${
+          run.simCpuPercent === null || idleSimCpuPercent === null
+            ? ""
+            : `, simulators CPU ${run.simCpuPercent.toFixed(0)} % (${
+              simCpuUsPerOrder(run, idleSimCpuPercent)?.toFixed(0)
+            } µs/order)`
+        }, trader CPU ${run.traderCpuPercent.toFixed(0)} %`,
       );
       runs.push(run);
     }
@@ -250,8 +299,11 @@ async function runJournal(
     await flow.close();
     flow = null;
     await gw.stop();
+    await sims?.stop();
     return {
       journal,
+      sims: o.sims,
+      idleSimCpuPercent,
       orderPool: setup.orderPool,
       dataDir: journal === "file" ? "/tmp/switchyard-orders-bench-*" : ":memory:",
       idleCpuPercent,
@@ -265,6 +317,7 @@ async function runJournal(
   } finally {
     await flow?.close();
     await gw.stop();
+    await sims?.stop();
     if (tmpDir !== null) await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
 }
@@ -285,8 +338,11 @@ function render(saved: SavedRun): string {
       saved.elapsedS.toFixed(0)
     } s.`,
     "",
-    "Setup: the gateway (`main.ts`, embedded Binance, OKX and Kraken simulators at " +
-    `${saved.options.simRate} market events/s each) in a child process; this process is a remote trader on ` +
+    (saved.options.sims === "external"
+      ? "Setup: the gateway (`main.ts`) in a child process, pointed with `--endpoint` at the Binance, OKX and Kraken simulators (`src/gateway/sim_cli.ts`, " +
+        `${saved.options.simRate} market events/s each) in a second child process (one fresh simulator process per gateway), so the gateway's CPU is measured apart from the simulators'; this process is a remote trader on `
+      : "Setup: the gateway (`main.ts`, embedded Binance, OKX and Kraken simulators at " +
+        `${saved.options.simRate} market events/s each) in a child process; this process is a remote trader on `) +
     "one WebSocket (loopback TCP), also subscribed to trades and book updates of " +
     `${MARKET_SYMBOLS.length} symbols on all 3 providers. Orders rotate over the 3 providers x ${ORDER_SYMBOLS.length} symbols (${
       ORDER_SYMBOLS.join(", ")
@@ -325,6 +381,17 @@ function render(saved: SavedRun): string {
       "",
     );
   }
+  sections.push(
+    "## CPU per completed order",
+    "",
+    "CPU of each process during the window above its own idle level (market data only, measured before the runs), divided by final reports per second. " +
+      (saved.options.sims === "external"
+        ? "The simulators run in their own process: the gateway column is the gateway's own cost; the simulators' column is the simulated exchanges' (matching, signature checks, their JSON), which a real deployment does not carry."
+        : "The simulators run inside the gateway: its column includes them."),
+    "",
+    renderCpuPerOrder(saved.journals),
+    "",
+  );
   if (file !== undefined && memory !== undefined) {
     sections.push(
       "## Journal cost (file / memory, same run)",

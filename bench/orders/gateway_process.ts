@@ -1,5 +1,6 @@
 /**
- * The gateway under test as a child process: `main.ts` with its embedded simulators, a trading
+ * The gateway under test as a child process: `main.ts` with its embedded simulators (or pointed
+ * at simulators in another process with `--endpoint` flags), a trading
  * token for the bench's consumer and an admin token (environment, as an operator would), a free
  * port, and the journal where the run says (`:memory:` or a directory). Reads its log (JSON
  * lines) for the listening address, waits until every book is LIVE, enables trading, samples the
@@ -7,6 +8,8 @@
  *
  * @module
  */
+
+import { procCpuMs } from "./proc_cpu.ts";
 
 /** Options of {@linkcode GatewayProcess.start}. */
 export interface GatewayProcessOptions {
@@ -16,6 +19,13 @@ export interface GatewayProcessOptions {
   dataDir: string;
   /** `--sim-rate`: market events per second of each embedded simulator. */
   simRate: number;
+  /**
+   * `--endpoint <provider>.<role>=<url>` flags (pairs) of simulators in another process; when
+   * given, the gateway starts no embedded simulator (and `simRate` is not passed).
+   */
+  endpointArgs?: readonly string[];
+  /** Extra `deno run` flags before `main.ts` (e.g. `--cpu-prof --cpu-prof-dir=<dir>`). */
+  denoArgs?: readonly string[];
   /** The bench consumer's id and trading token, and the admin token. */
   traderId: string;
   traderToken: string;
@@ -33,8 +43,6 @@ export interface GatewayProcessOptions {
 
 /** Log lines kept for error messages. */
 const LOG_LINES_MAX = 200;
-/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ; 100 on every Linux we run on). */
-const PROC_TICKS_PER_SECOND = 100;
 
 /** A running gateway child. */
 export class GatewayProcess {
@@ -76,6 +84,7 @@ export class GatewayProcess {
         ...writable,
         "--allow-env",
         "--allow-ffi=./node_modules",
+        ...(opts.denoArgs ?? []),
         "main.ts",
         "--port",
         "0",
@@ -83,8 +92,9 @@ export class GatewayProcess {
         "off",
         "--data-dir",
         opts.dataDir,
-        "--sim-rate",
-        String(opts.simRate),
+        ...(opts.endpointArgs === undefined
+          ? ["--sim-rate", String(opts.simRate)]
+          : opts.endpointArgs),
         ...(opts.orderRequestCapacity === undefined
           ? []
           : ["--pool-capacity", `OrderRequest=${opts.orderRequestCapacity}`]),
@@ -146,21 +156,8 @@ export class GatewayProcess {
    * `cat`: Deno grants `/proc/<pid>` only with `--allow-all`, and the bench may already run
    * programs.
    */
-  async cpuMs(): Promise<number> {
-    try {
-      const out = await new Deno.Command("cat", {
-        args: [`/proc/${this.pid}/stat`],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      const stat = new TextDecoder().decode(out.stdout);
-      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      return Number.isFinite(ticks) ? (ticks * 1000) / PROC_TICKS_PER_SECOND : 0;
-    } catch {
-      return 0;
-    }
+  cpuMs(): Promise<number> {
+    return procCpuMs(this.pid);
   }
 
   /** GET a JSON route of the gateway. */

@@ -1,6 +1,6 @@
 /**
  * The order round-trip benchmark's parts (`bench/orders_bench.ts` runs them): the gateway child
- * process, the trader consumer with its fixed-rate order flow, exact pricing on the simulator
+ * process, the simulators' child process, the trader consumer with its fixed-rate order flow, exact pricing on the simulator
  * instruments' filters, HdrHistogram latency sets and the Markdown report.
  *
  * @module
@@ -26,7 +26,11 @@ export {
 export {
   cpuUsPerOrder,
   type JournalRuns,
+  renderCpuPerOrder,
   renderJournalCost,
   renderLatencyTable,
   renderOutcomes,
+  simCpuUsPerOrder,
 } from "./orders_report.ts";
+export { SimProcess, type SimProcessOptions } from "./sim_process.ts";
+export { procCpuMs } from "./proc_cpu.ts";

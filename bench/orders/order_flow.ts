@@ -15,6 +15,7 @@
  */
 
 import type { BookRow, GatewayProcess } from "./gateway_process.ts";
+import { procCpuMs } from "./proc_cpu.ts";
 import { ALL_PROVIDERS, LatencySet, type LatencySummary } from "./latency_set.ts";
 import { type InstrumentPricer, simInstrumentPricers } from "./order_pricing.ts";
 
@@ -38,6 +39,8 @@ export interface OrderFlowOptions {
   notionalQuote: string;
   /** Period of the `/v1/books` poll, ms. */
   bookPollMs: number;
+  /** CPU time of the simulator process so far, ms, when the simulators run apart. */
+  simCpuMs?: () => Promise<number>;
 }
 
 /** Options of {@linkcode OrderFlow.run}. */
@@ -105,6 +108,13 @@ export interface RateResult {
   execSeqGaps: number;
   /** Gateway CPU during the window, % of one core. */
   gatewayCpuPercent: number;
+  /** Simulator process CPU during the window, % of one core; null when they are embedded. */
+  simCpuPercent: number | null;
+  /**
+   * This process's (the trader's) CPU during the window, % of one core: near 100 % its own
+   * lag is inside the latencies.
+   */
+  traderCpuPercent: number;
 }
 
 type Flow = "resting" | "marketable";
@@ -240,6 +250,11 @@ export class OrderFlow {
     let windowMarket0 = 0;
     let windowCpu1 = 0;
     let windowMarket1 = 0;
+    let simCpu0 = 0;
+    let simCpu1 = 0;
+    let traderCpu0 = 0;
+    let traderCpu1 = 0;
+    const simCpuMs = this.#opts.simCpuMs;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const elapsedMs = performance.now() - startMs;
@@ -253,11 +268,19 @@ export class OrderFlow {
       // Window bounds for CPU and market rate (async reads; a few ms of skew are irrelevant).
       state.timers.add(setTimeout(async () => {
         windowMarket0 = this.#marketMessages;
-        windowCpu0 = await gw.cpuMs();
+        [windowCpu0, simCpu0, traderCpu0] = await Promise.all([
+          gw.cpuMs(),
+          simCpuMs?.() ?? 0,
+          procCpuMs(Deno.pid),
+        ]);
       }, opts.warmMs));
       state.timers.add(setTimeout(async () => {
         windowMarket1 = this.#marketMessages;
-        windowCpu1 = await gw.cpuMs();
+        [windowCpu1, simCpu1, traderCpu1] = await Promise.all([
+          gw.cpuMs(),
+          simCpuMs?.() ?? 0,
+          procCpuMs(Deno.pid),
+        ]);
       }, totalMs));
     });
     const drainEnd = performance.now() + opts.drainMs;
@@ -302,6 +325,8 @@ export class OrderFlow {
       execReports: this.#lastSeq - lastSeqBefore,
       execSeqGaps: state.seqGaps,
       gatewayCpuPercent: ((windowCpu1 - windowCpu0) / opts.measureMs) * 100,
+      simCpuPercent: simCpuMs === undefined ? null : ((simCpu1 - simCpu0) / opts.measureMs) * 100,
+      traderCpuPercent: ((traderCpu1 - traderCpu0) / opts.measureMs) * 100,
     };
     for (const set of [state.commandAck, state.restingAck, state.marketableFilled]) set.destroy();
     state.cancelled.destroy();

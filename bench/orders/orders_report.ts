@@ -17,8 +17,12 @@ export interface JournalRuns {
   orderPool: number | null;
   /** `--data-dir` given to the gateway. */
   dataDir: string;
+  /** Where the simulators ran: their own process, or inside the gateway. */
+  sims: "external" | "embedded";
   /** Gateway CPU with market data only (no orders), % of one core. */
   idleCpuPercent: number;
+  /** Simulator process CPU with market data only, % of one core; null when embedded. */
+  idleSimCpuPercent: number | null;
   /** Market data messages per second the consumer received with no orders. */
   idleMarketPerSecond: number;
   runs: RateResult[];
@@ -56,6 +60,40 @@ function count(s: LatencySummary | null | undefined): number {
 export function cpuUsPerOrder(run: RateResult, idleCpuPercent: number): number {
   const extraCoreShare = Math.max(0, run.gatewayCpuPercent - idleCpuPercent) / 100;
   return run.finalsPerSecond > 0 ? (extraCoreShare * 1e6) / run.finalsPerSecond : 0;
+}
+
+/** Simulator process CPU per completed order above its idle level, µs; null when embedded. */
+export function simCpuUsPerOrder(run: RateResult, idleSimCpuPercent: number | null): number | null {
+  if (run.simCpuPercent === null || idleSimCpuPercent === null) return null;
+  const extraCoreShare = Math.max(0, run.simCpuPercent - idleSimCpuPercent) / 100;
+  return run.finalsPerSecond > 0 ? (extraCoreShare * 1e6) / run.finalsPerSecond : 0;
+}
+
+/**
+ * CPU per completed order of each process, per journal and rate: the gateway's and (when they
+ * run apart) the simulators', each above its own idle level.
+ */
+export function renderCpuPerOrder(journals: readonly JournalRuns[]): string {
+  const lines = [
+    "| gateway | rate | orders/s final | gateway CPU % (idle) | gateway µs / order | simulators CPU % (idle) | simulators µs / order | trader CPU % |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const j of journals) {
+    const name = `${j.journal}${j.orderPool === null ? "" : ` (OrderRequest=${j.orderPool})`}`;
+    for (const r of j.runs) {
+      const sim = simCpuUsPerOrder(r, j.idleSimCpuPercent);
+      lines.push(
+        `| ${name} | ${r.label} | ${r.finalsPerSecond.toFixed(0)} | ${
+          r.gatewayCpuPercent.toFixed(0)
+        } (${j.idleCpuPercent.toFixed(0)}) | ${cpuUsPerOrder(r, j.idleCpuPercent).toFixed(0)} | ${
+          r.simCpuPercent === null || j.idleSimCpuPercent === null
+            ? "embedded"
+            : `${r.simCpuPercent.toFixed(0)} (${j.idleSimCpuPercent.toFixed(0)})`
+        } | ${sim === null ? "-" : sim.toFixed(0)} | ${r.traderCpuPercent.toFixed(0)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 /** The latency table of one journal: a row per rate × provider. */

@@ -25,7 +25,13 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { claimSchemaVersion, inTransaction, openDurableDatabase } from "../storage/mod.ts";
+import {
+  claimSchemaVersion,
+  inForeignTransaction,
+  inTransaction,
+  onRollback,
+  openDurableDatabase,
+} from "../storage/mod.ts";
 import type { ExecReportData, ExecState } from "../schema/exec_report.ts";
 import type { OrderType } from "../schema/order_request.ts";
 import type { Side } from "../schema/event_kind.ts";
@@ -36,6 +42,11 @@ export const REPLAY_ENTRIES_MAX_DEFAULT = 1024;
 export const READ_ENTRIES_MAX = 4096;
 /** The database path of a log that lives in memory. */
 export const MEMORY_PATH = ":memory:";
+/**
+ * Most recently appended reports kept in memory per consumer, so that delivering a report just
+ * appended does not read it back and parse its JSON (older ones are read from the database).
+ */
+export const RECENT_ENTRIES_MAX = 512;
 
 /** This component's tables and their schema version (see `src/storage`). */
 const SCHEMA = { name: "exec_report_log", version: 1 };
@@ -101,6 +112,18 @@ export class ExecReportLog {
   #db: DatabaseSync | null = null;
   #st: Statements | null = null;
   #closed = false;
+  /**
+   * Per consumer, the reports appended last, by seq (copies of what is stored; a rollback
+   * empties it). Exact because this log is the only writer of its tables.
+   */
+  readonly #recent = new Map<string, Map<number, ExecReportData>>();
+  /**
+   * Acknowledgements not yet written, by consumer: acks of one task are coalesced into one
+   * transaction at the end of it (a microtask), or into the next append, whichever comes
+   * first; every read flushes them first, so they are never observable as pending.
+   */
+  readonly #pendingAcks = new Map<string, number>();
+  #flushQueued = false;
 
   /** Opens (creating if needed) the log; a `:memory:` log opens on first write. */
   constructor(opts?: ExecReportLogOptions) {
@@ -133,10 +156,12 @@ export class ExecReportLog {
     }
     const st = this.#statements(true)!;
     return this.#transaction(() => {
+      this.#writePendingAcks(st);
       const row = st.nextSeq.get(consumerId) as { head: number } | undefined;
       assert(row !== undefined, "the upsert returns the new head");
       const stored = copyReport(report, row.head, consumerId);
       st.insert.run(consumerId, row.head, JSON.stringify(stored));
+      this.#rememberRecent(consumerId, stored);
       return stored;
     });
   }
@@ -148,6 +173,18 @@ export class ExecReportLog {
     }
     const st = this.#statements(false);
     if (st === null) return [];
+    const recent = this.#recent.get(consumerId);
+    if (recent !== undefined && recent.has(afterSeq + 1)) {
+      // Appended seqs are contiguous: serve the run kept in memory (copies, as parsed rows are).
+      const out: ExecReportData[] = [];
+      for (let seq = afterSeq + 1; out.length < limit; seq++) {
+        const r = recent.get(seq);
+        if (r === undefined) break;
+        out.push(copyReport(r, seq, consumerId));
+      }
+      return out;
+    }
+    this.#flushAcks();
     const rows = st.read.all(consumerId, afterSeq, limit) as { seq: number; report: string }[];
     return rows.map((r) => parseReport(r.report, r.seq, consumerId));
   }
@@ -156,6 +193,7 @@ export class ExecReportLog {
   position(consumerId: string): ExecLogPosition {
     const st = this.#statements(false);
     if (st === null) return { head: 0, cursor: 0, oldest: 1 };
+    this.#flushAcks();
     const row = st.position.get(consumerId) as { head: number; cursor: number } | undefined;
     const head = row?.head ?? 0;
     const oldest = st.oldest.get(consumerId) as { seq: number | null } | undefined;
@@ -181,18 +219,34 @@ export class ExecReportLog {
     if (!Number.isInteger(seq) || seq < 0) {
       throw new RangeError(`expected an integer seq >= 0 to acknowledge, found ${seq}`);
     }
-    const position = this.position(consumerId);
-    if (seq > position.head) {
+    const st = this.#statements(false);
+    // Head and cursor only (one row): the oldest entry does not matter here.
+    const row = st === null
+      ? undefined
+      : st.position.get(consumerId) as { head: number; cursor: number } | undefined;
+    const head = row?.head ?? 0;
+    const cursor = Math.max(row?.cursor ?? 0, this.#pendingAcks.get(consumerId) ?? 0);
+    if (seq > head) {
       throw new RangeError(
-        `consumer "${consumerId}": expected an ack at most head ${position.head}, found ${seq}`,
+        `consumer "${consumerId}": expected an ack at most head ${head}, found ${seq}`,
       );
     }
-    if (seq <= position.cursor) return position.cursor;
-    const st = this.#statements(true)!;
-    this.#transaction(() => {
-      st.ack.run(seq, consumerId);
-      st.prune.run(consumerId, seq - this.replayEntriesMax);
-    });
+    if (seq <= cursor) return cursor;
+    this.#pendingAcks.set(consumerId, seq);
+    this.#forgetRecentUpTo(consumerId, seq - this.replayEntriesMax);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        if (this.#closed) return;
+        try {
+          this.#flushAcks();
+        } catch {
+          // Rolled back: the acks stay pending, and the next read or write retries them (and
+          // throws to its caller if the database is still failing).
+        }
+      });
+    }
     return seq;
   }
 
@@ -204,6 +258,7 @@ export class ExecReportLog {
     const st = this.#statements(false);
     if (st === null) return 0;
     const cursor = this.cursor(consumerId);
+    this.#forgetRecentUpTo(consumerId, cursor - keepAcked);
     return Number(st.prune.run(consumerId, cursor - keepAcked).changes);
   }
 
@@ -211,6 +266,7 @@ export class ExecReportLog {
   size(consumerId: string): number {
     const st = this.#statements(false);
     if (st === null) return 0;
+    this.#flushAcks();
     return (st.count.get(consumerId) as { n: number }).n;
   }
 
@@ -218,6 +274,8 @@ export class ExecReportLog {
   forget(consumerId: string): void {
     const st = this.#statements(false);
     if (st === null) return;
+    this.#flushAcks();
+    this.#recent.delete(consumerId);
     this.#transaction(() => {
       st.forgetEntries.run(consumerId);
       st.forgetCursor.run(consumerId);
@@ -227,7 +285,9 @@ export class ExecReportLog {
   /** Closes the database (idempotent); any later use throws. */
   close(): void {
     if (this.#closed) return;
+    if (this.#st !== null) this.#flushAcks();
     this.#closed = true;
+    this.#recent.clear();
     this.#st = null;
     const db = this.#db;
     this.#db = null;
@@ -295,6 +355,60 @@ export class ExecReportLog {
 
   #transaction<T>(body: () => T): T {
     return inTransaction(this.#db!, body);
+  }
+
+  /** Writes the pending acknowledgements (cursor, then prune) in one transaction. */
+  #flushAcks(): void {
+    if (this.#pendingAcks.size === 0) return;
+    const st = this.#st;
+    assert(st !== null, "acks are pending only on an opened log");
+    this.#transaction(() => this.#writePendingAcks(st));
+  }
+
+  /** Inside a transaction: the pending acknowledgements' statements. */
+  #writePendingAcks(st: Statements): void {
+    if (this.#pendingAcks.size === 0) return;
+    const acks = [...this.#pendingAcks];
+    this.#pendingAcks.clear();
+    // Rolled back with the transaction: pending again, for the next write or read.
+    onRollback(this.#db!, () => {
+      for (const [consumerId, seq] of acks) {
+        const later = this.#pendingAcks.get(consumerId) ?? 0;
+        if (seq > later) this.#pendingAcks.set(consumerId, seq);
+      }
+    });
+    for (const [consumerId, seq] of acks) {
+      st.ack.run(seq, consumerId);
+      st.prune.run(consumerId, seq - this.replayEntriesMax);
+    }
+  }
+
+  /** Keeps a stored report in the consumer's recent run (dropped again on a rollback). */
+  #rememberRecent(consumerId: string, stored: ExecReportData): void {
+    const db = this.#db!;
+    if (inForeignTransaction(db)) {
+      this.#recent.delete(consumerId);
+      return;
+    }
+    let recent = this.#recent.get(consumerId);
+    if (recent === undefined) {
+      recent = new Map();
+      this.#recent.set(consumerId, recent);
+    }
+    recent.set(stored.seq, stored);
+    // Insertion order is seq order: the first key is the oldest kept.
+    if (recent.size > RECENT_ENTRIES_MAX) recent.delete(recent.keys().next().value!);
+    onRollback(db, () => this.#recent.clear());
+  }
+
+  /** Drops the recent entries with `seq <= upTo` (pruned, or never to be delivered again). */
+  #forgetRecentUpTo(consumerId: string, upTo: number): void {
+    const recent = this.#recent.get(consumerId);
+    if (recent === undefined) return;
+    for (const seq of recent.keys()) {
+      if (seq > upTo) break;
+      recent.delete(seq);
+    }
   }
 }
 

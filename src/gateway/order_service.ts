@@ -29,7 +29,12 @@ import {
   type OrderVenue,
   VenueSupervisor,
 } from "../orders/mod.ts";
-import { MEMORY_DATABASE_PATH, openDurableDatabase } from "../storage/mod.ts";
+import {
+  MEMORY_DATABASE_PATH,
+  openDurableDatabase,
+  startWalCheckpointer,
+  type WalCheckpointer,
+} from "../storage/mod.ts";
 import type { Logger } from "../telemetry/mod.ts";
 
 /** File name of the durable database inside the data directory. */
@@ -47,7 +52,9 @@ export interface OrderStore {
 
 /**
  * Opens the durable store in `dataDir` (created if needed): `switchyard.db`, holding the intent
- * journal and the per-consumer exec-report log. `:memory:` keeps it in memory (tests).
+ * journal and the per-consumer exec-report log. `:memory:` keeps it in memory (tests). A file
+ * database is checkpointed by a background worker (`startWalCheckpointer`), so checkpoint
+ * fsyncs stay off the event loop that journals orders.
  */
 export function openOrderStore(dataDir: string): OrderStore {
   let path = MEMORY_DATABASE_PATH;
@@ -65,6 +72,9 @@ export function openOrderStore(dataDir: string): OrderStore {
     db.close();
     throw err;
   }
+  const checkpointer: WalCheckpointer | null = path === MEMORY_DATABASE_PATH
+    ? null
+    : startWalCheckpointer(path);
   let closed = false;
   return {
     path,
@@ -73,6 +83,7 @@ export function openOrderStore(dataDir: string): OrderStore {
     close: () => {
       if (closed) return;
       closed = true;
+      checkpointer?.close();
       journal.close();
       execLog.close();
       db.close();

@@ -23,7 +23,13 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { claimSchemaVersion, inTransaction, openDurableDatabase } from "../storage/mod.ts";
+import {
+  claimSchemaVersion,
+  inForeignTransaction,
+  inTransaction,
+  onRollback,
+  openDurableDatabase,
+} from "../storage/mod.ts";
 import type { ExecState } from "../schema/exec_report.ts";
 import type { OrderType, TimeInForce } from "../schema/order_request.ts";
 import type { Side } from "../schema/event_kind.ts";
@@ -186,6 +192,14 @@ export class IntentJournal {
   #db: DatabaseSync | null;
   readonly #shared: boolean;
   #st: Statements;
+  /**
+   * The open (non-terminal) intents this journal wrote or read, by row id: the hot path (an
+   * update per exchange message, the place answer) reads them here instead of SQLite. Exact
+   * because this journal is the only writer of its rows (one connection per database, one
+   * journal per connection) and a rollback empties it (`onRollback`). Bounded by the open
+   * intents: a row leaves when it turns terminal.
+   */
+  readonly #openRows = new Map<number, IntentRow>();
 
   /** Opens (creating if needed) the journal. Throws on an unknown schema version. */
   constructor(opts?: IntentJournalOptions) {
@@ -236,16 +250,44 @@ export class IntentJournal {
         assert(existing !== undefined, "a conflicting insert has an existing row");
         return { duplicate: existing };
       }
-      st.setVenueId.run(venueClientIdOf(inserted.id), inserted.id);
-      const row = this.byId(inserted.id);
-      assert(row !== undefined, "an inserted row reads back");
+      const venueClientId = venueClientIdOf(inserted.id);
+      st.setVenueId.run(venueClientId, inserted.id);
+      // The row as the INSERT's defaults and the UPDATE made it (no read back).
+      const row: IntentRow = {
+        id: inserted.id,
+        consumerId: intent.consumerId,
+        clientOrderId: intent.clientOrderId,
+        provider: intent.provider,
+        symbol: intent.symbol,
+        side: intent.side,
+        orderType: intent.orderType,
+        timeInForce: intent.timeInForce,
+        price: intent.price,
+        qty: intent.qty,
+        venueClientId,
+        exchangeOrderId: "",
+        state: "PENDING",
+        cumQty: "0",
+        cumQuote: "0",
+        reasonCode: "",
+        reasonText: "",
+        createdMs: intent.createdMs,
+        updatedMs: intent.createdMs,
+        traceId: intent.traceId,
+      };
+      this.#remember(row);
       return row;
     });
   }
 
   /** The intent with journal row id `id`. */
   byId(id: number): IntentRow | undefined {
-    return this.#statements().byId.get(id) as IntentRow | undefined;
+    const st = this.#statements();
+    const cached = this.#openRows.get(id);
+    if (cached !== undefined) return cached;
+    const row = st.byId.get(id) as IntentRow | undefined;
+    if (row !== undefined && !isTerminalIntentState(row.state)) this.#remember(row);
+    return row;
   }
 
   /** The intent a consumer submitted under `clientOrderId`. */
@@ -310,6 +352,7 @@ export class IntentJournal {
       updated.updatedMs,
       id,
     );
+    this.#remember(updated);
     return updated;
   }
 
@@ -363,10 +406,25 @@ export class IntentJournal {
     return inTransaction(this.#database(), body);
   }
 
+  /**
+   * Mirrors a row just written or read (frozen: callers share it), or forgets it once terminal.
+   * A write inside a transaction is forgotten again if that transaction rolls back.
+   */
+  #remember(row: IntentRow): void {
+    const db = this.#database();
+    if (isTerminalIntentState(row.state) || inForeignTransaction(db)) {
+      this.#openRows.delete(row.id);
+      return;
+    }
+    this.#openRows.set(row.id, Object.freeze(row));
+    onRollback(db, () => this.#openRows.clear());
+  }
+
   /** Closes the database (idempotent); any later use throws. */
   close(): void {
     const db = this.#db;
     this.#db = null;
+    this.#openRows.clear();
     if (db !== null && !this.#shared) db.close();
   }
 

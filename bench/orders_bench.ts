@@ -354,7 +354,7 @@ function render(saved: SavedRun): string {
     "Open loop: each order leaves at its scheduled time whatever the answers do. " +
     `Gateway order-request pool: ${
       saved.options.orderPool === null
-        ? "its default capacity (`OrderRequest` 20 in flight; a submit or cancel finding it full is refused `venue_unavailable`)"
+        ? "its default capacity (`OrderRequest` 256 in flight; a submit or cancel finding it full is refused `busy`)"
         : `\`--pool-capacity OrderRequest=${saved.options.orderPool}\``
     }. ` +
     `Per rate: ${saved.options.warmS} s warm-up (not recorded) + ${saved.options.measureS} s window. ` +

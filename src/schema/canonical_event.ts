@@ -28,13 +28,7 @@ import {
   isSequenceNumber,
   isTimestampMs,
 } from "./exact_values.ts";
-import {
-  assertStoreLength,
-  clearSlots,
-  copyPrefix,
-  STORE_RETAINED_SLOTS_MAX,
-  trimStore,
-} from "./level_store.ts";
+import { copyPrefix, LevelSides } from "./level_store.ts";
 import { POISON_NUMBER, POISON_STRING } from "./poison.ts";
 
 /** The plain-object form of a {@linkcode CanonicalEvent}: what consumers receive (a clone). */
@@ -95,7 +89,7 @@ export type CanonicalEventScalars = Omit<CanonicalEventData, "bids" | "asks">;
 export type CanonicalEventLike = CanonicalEvent | CanonicalEventData;
 
 /** A pooled canonical market-data event. */
-export class CanonicalEvent implements Poolable, CanonicalEventScalars {
+export class CanonicalEvent extends LevelSides implements Poolable, CanonicalEventScalars {
   kind: MarketEventKind | "" = "";
   provider = "";
   symbol = "";
@@ -107,18 +101,6 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
   price = "";
   qty = "";
   side: Side = "";
-  /**
-   * Book: bid level storage, flat `[price, qty, ...]`, kept across reuse. Only the first
-   * `bidsLength` values are this event's; the rest hold "" (never data). Write it through
-   * `setBids` / `pushBid`, or directly followed by `setBidsLength`.
-   */
-  readonly bidStore: string[] = [];
-  /** Book: values of `bidStore` in use (2 per level), i.e. `bids.length` of the clone. */
-  bidsLength = 0;
-  /** Book: ask level storage, as `bidStore`. */
-  readonly askStore: string[] = [];
-  /** Book: values of `askStore` in use, as `bidsLength`. */
-  asksLength = 0;
   bidPx = "";
   bidQty = "";
   askPx = "";
@@ -152,13 +134,7 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
     this.side = "";
     // Out of line, so that reset() stays small enough for V8 to inline into the pool's release.
     // The store lengths are checked too: a count lowered to 0 after a huge snapshot still trims.
-    if (
-      this.bidsLength !== 0 || this.asksLength !== 0 ||
-      this.bidStore.length > STORE_RETAINED_SLOTS_MAX ||
-      this.askStore.length > STORE_RETAINED_SLOTS_MAX
-    ) {
-      resetLevels(this);
-    }
+    if (this.levelsNeedReset()) this.resetLevelSides();
     this.bidPx = "";
     this.bidQty = "";
     this.askPx = "";
@@ -200,59 +176,6 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
     return cloneCanonicalEventData(this);
   }
 
-  /**
-   * Replaces the bid levels with a copy of the first `length` values of flat `src`
-   * (`[price, qty, ...]`; default: all of it, e.g. another object's store and count), reusing
-   * storage.
-   */
-  setBids(src: readonly string[], length: number = src.length): void {
-    assertStoreLength(length, src.length, "bids");
-    const store = this.bidStore;
-    for (let i = 0; i < length; i++) store[i] = src[i];
-    this.setBidsLength(length);
-  }
-
-  /** Replaces the ask levels with a copy of the first `length` values of `src`, as `setBids`. */
-  setAsks(src: readonly string[], length: number = src.length): void {
-    assertStoreLength(length, src.length, "asks");
-    const store = this.askStore;
-    for (let i = 0; i < length; i++) store[i] = src[i];
-    this.setAsksLength(length);
-  }
-
-  /** Appends one bid level after the used ones. */
-  pushBid(price: string, qty: string): void {
-    const n = this.bidsLength;
-    this.bidStore[n] = price;
-    this.bidStore[n + 1] = qty;
-    this.bidsLength = n + 2;
-  }
-
-  /** Appends one ask level after the used ones. */
-  pushAsk(price: string, qty: string): void {
-    const n = this.asksLength;
-    this.askStore[n] = price;
-    this.askStore[n + 1] = qty;
-    this.asksLength = n + 2;
-  }
-
-  /**
-   * Declares the first `length` values of `bidStore` (written directly, e.g. by an order book's
-   * `writeFlat`) as the bid levels; slots dropped from a longer previous count are cleared.
-   */
-  setBidsLength(length: number): void {
-    assertStoreLength(length, this.bidStore.length, "bids");
-    if (length < this.bidsLength) clearSlots(this.bidStore, length, this.bidsLength);
-    this.bidsLength = length;
-  }
-
-  /** Declares the first `length` values of `askStore` as the ask levels, as `setBidsLength`. */
-  setAsksLength(length: number): void {
-    assertStoreLength(length, this.askStore.length, "asks");
-    if (length < this.asksLength) clearSlots(this.askStore, length, this.asksLength);
-    this.asksLength = length;
-  }
-
   /** Copies every field of `src` into this object (arrays copied in place). */
   copyFrom(src: CanonicalEventData): this {
     this.kind = src.kind;
@@ -287,16 +210,6 @@ export class CanonicalEvent implements Poolable, CanonicalEventScalars {
 }
 
 const POISONED_LEVEL: readonly string[] = Object.freeze([POISON_STRING, POISON_STRING]);
-
-/** The level part of `reset()`: clears the used slots, zeroes the counts, trims the stores. */
-function resetLevels(ev: CanonicalEvent): void {
-  clearSlots(ev.bidStore, 0, ev.bidsLength);
-  clearSlots(ev.askStore, 0, ev.asksLength);
-  ev.bidsLength = 0;
-  ev.asksLength = 0;
-  trimStore(ev.bidStore);
-  trimStore(ev.askStore);
-}
 
 /**
  * A plain heap copy of any canonical event, pooled or plain: `bids`/`asks` are new arrays of

@@ -63,3 +63,93 @@ export function prefixIncludes(store: readonly string[], length: number, value: 
   for (let i = 0; i < length; i++) if (store[i] === value) return true;
   return false;
 }
+
+/**
+ * The book-level part of a pooled type (`CanonicalEvent`, `ProviderRaw`): the two flat stores,
+ * their counts, and the writers that keep the invariant above. Subclasses add their own fields
+ * and call {@linkcode LevelSides.resetLevelSides} from `reset()` when a count is non-zero or a
+ * store is over the bound (out of line, so a trade's `reset()` stays small).
+ */
+export abstract class LevelSides {
+  /**
+   * Bid level storage, flat `[price, qty, ...]`, kept across reuse. Only the first `bidsLength`
+   * values are this object's; the rest hold "" (never data). Write it through `setBids` /
+   * `pushBid`, or directly followed by `setBidsLength`.
+   */
+  readonly bidStore: string[] = [];
+  /** Values of `bidStore` in use (2 per level), i.e. `bids.length` of the clone. */
+  bidsLength = 0;
+  /** Ask level storage, as `bidStore`. */
+  readonly askStore: string[] = [];
+  /** Values of `askStore` in use, as `bidsLength`. */
+  asksLength = 0;
+
+  /**
+   * Replaces the bid levels with a copy of the first `length` values of flat `src` (default: all
+   * of it, e.g. another object's store and count), reusing storage.
+   */
+  setBids(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "bids");
+    const store = this.bidStore;
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setBidsLength(length);
+  }
+
+  /** Replaces the ask levels with a copy of the first `length` values of `src`, as `setBids`. */
+  setAsks(src: readonly string[], length: number = src.length): void {
+    assertStoreLength(length, src.length, "asks");
+    const store = this.askStore;
+    for (let i = 0; i < length; i++) store[i] = src[i];
+    this.setAsksLength(length);
+  }
+
+  /** Appends one bid level after the used ones. */
+  pushBid(price: string, qty: string): void {
+    const n = this.bidsLength;
+    this.bidStore[n] = price;
+    this.bidStore[n + 1] = qty;
+    this.bidsLength = n + 2;
+  }
+
+  /** Appends one ask level after the used ones. */
+  pushAsk(price: string, qty: string): void {
+    const n = this.asksLength;
+    this.askStore[n] = price;
+    this.askStore[n + 1] = qty;
+    this.asksLength = n + 2;
+  }
+
+  /**
+   * Declares the first `length` values of `bidStore` (written directly, e.g. by an order book's
+   * `writeFlat`) as the bid levels; slots dropped from a longer previous count are cleared.
+   */
+  setBidsLength(length: number): void {
+    assertStoreLength(length, this.bidStore.length, "bids");
+    if (length < this.bidsLength) clearSlots(this.bidStore, length, this.bidsLength);
+    this.bidsLength = length;
+  }
+
+  /** Declares the first `length` values of `askStore` as the ask levels, as `setBidsLength`. */
+  setAsksLength(length: number): void {
+    assertStoreLength(length, this.askStore.length, "asks");
+    if (length < this.asksLength) clearSlots(this.askStore, length, this.asksLength);
+    this.asksLength = length;
+  }
+
+  /** True when `reset()` has level work to do (a count in use or a store over the bound). */
+  protected levelsNeedReset(): boolean {
+    return this.bidsLength !== 0 || this.asksLength !== 0 ||
+      this.bidStore.length > STORE_RETAINED_SLOTS_MAX ||
+      this.askStore.length > STORE_RETAINED_SLOTS_MAX;
+  }
+
+  /** The level part of `reset()`: clears the used slots, zeroes the counts, trims the stores. */
+  protected resetLevelSides(): void {
+    clearSlots(this.bidStore, 0, this.bidsLength);
+    clearSlots(this.askStore, 0, this.asksLength);
+    this.bidsLength = 0;
+    this.asksLength = 0;
+    trimStore(this.bidStore);
+    trimStore(this.askStore);
+  }
+}

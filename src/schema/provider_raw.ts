@@ -10,14 +10,7 @@
  */
 
 import type { Poolable } from "../pool/poolable.ts";
-import {
-  assertStoreLength,
-  clearSlots,
-  copyPrefix,
-  prefixIncludes,
-  STORE_RETAINED_SLOTS_MAX,
-  trimStore,
-} from "./level_store.ts";
+import { copyPrefix, LevelSides, prefixIncludes } from "./level_store.ts";
 import { isPoisoned, POISON_NUMBER, POISON_STRING } from "./poison.ts";
 
 /** Plain-object form of a {@linkcode ProviderRaw}. */
@@ -74,7 +67,7 @@ export type ProviderRawScalars = Omit<ProviderRawData, "bids" | "asks">;
 export type ProviderRawLike = ProviderRaw | ProviderRawData;
 
 /** A pooled decoded exchange message. Owner: the adapter; released after normalization. */
-export class ProviderRaw implements Poolable, ProviderRawScalars {
+export class ProviderRaw extends LevelSides implements Poolable, ProviderRawScalars {
   provider = "";
   stream = "";
   eventType = "";
@@ -88,18 +81,6 @@ export class ProviderRaw implements Poolable, ProviderRawScalars {
   price = "";
   qty = "";
   buyerMaker = false;
-  /**
-   * Depth: bid level storage, flat `[price, qty, ...]`, kept across reuse. Only the first
-   * `bidsLength` values are this message's; the rest hold "" (never data). Write it through
-   * `setBids` / `pushBid`, or directly followed by `setBidsLength`.
-   */
-  readonly bidStore: string[] = [];
-  /** Depth: values of `bidStore` in use (2 per level), i.e. `bids.length` of the clone. */
-  bidsLength = 0;
-  /** Depth: ask level storage, as `bidStore`. */
-  readonly askStore: string[] = [];
-  /** Depth: values of `askStore` in use, as `bidsLength`. */
-  asksLength = 0;
   bidPx = "";
   bidQty = "";
   askPx = "";
@@ -137,13 +118,7 @@ export class ProviderRaw implements Poolable, ProviderRawScalars {
     this.buyerMaker = false;
     // Out of line, so that reset() stays small enough for V8 to inline into the pool's release.
     // The store lengths are checked too: a count lowered to 0 after a huge snapshot still trims.
-    if (
-      this.bidsLength !== 0 || this.asksLength !== 0 ||
-      this.bidStore.length > STORE_RETAINED_SLOTS_MAX ||
-      this.askStore.length > STORE_RETAINED_SLOTS_MAX
-    ) {
-      resetLevels(this);
-    }
+    if (this.levelsNeedReset()) this.resetLevelSides();
     this.bidPx = "";
     this.bidQty = "";
     this.askPx = "";
@@ -216,58 +191,6 @@ export class ProviderRaw implements Poolable, ProviderRawScalars {
     };
   }
 
-  /**
-   * Replaces the bid levels with a copy of the first `length` values of flat `src` (default: all
-   * of it), reusing storage.
-   */
-  setBids(src: readonly string[], length: number = src.length): void {
-    assertStoreLength(length, src.length, "bids");
-    const store = this.bidStore;
-    for (let i = 0; i < length; i++) store[i] = src[i];
-    this.setBidsLength(length);
-  }
-
-  /** Replaces the ask levels with a copy of the first `length` values of `src`, as `setBids`. */
-  setAsks(src: readonly string[], length: number = src.length): void {
-    assertStoreLength(length, src.length, "asks");
-    const store = this.askStore;
-    for (let i = 0; i < length; i++) store[i] = src[i];
-    this.setAsksLength(length);
-  }
-
-  /** Appends one bid level after the used ones (decoders). */
-  pushBid(price: string, qty: string): void {
-    const n = this.bidsLength;
-    this.bidStore[n] = price;
-    this.bidStore[n + 1] = qty;
-    this.bidsLength = n + 2;
-  }
-
-  /** Appends one ask level after the used ones (decoders). */
-  pushAsk(price: string, qty: string): void {
-    const n = this.asksLength;
-    this.askStore[n] = price;
-    this.askStore[n + 1] = qty;
-    this.asksLength = n + 2;
-  }
-
-  /**
-   * Declares the first `length` values of `bidStore` as the bid levels; slots dropped from a
-   * longer previous count are cleared.
-   */
-  setBidsLength(length: number): void {
-    assertStoreLength(length, this.bidStore.length, "bids");
-    if (length < this.bidsLength) clearSlots(this.bidStore, length, this.bidsLength);
-    this.bidsLength = length;
-  }
-
-  /** Declares the first `length` values of `askStore` as the ask levels, as `setBidsLength`. */
-  setAsksLength(length: number): void {
-    assertStoreLength(length, this.askStore.length, "asks");
-    if (length < this.asksLength) clearSlots(this.askStore, length, this.asksLength);
-    this.asksLength = length;
-  }
-
   /** Copies every field of `src` into this object (levels copied into the kept storage). */
   copyFrom(src: ProviderRawData): this {
     this.provider = src.provider;
@@ -306,16 +229,6 @@ export class ProviderRaw implements Poolable, ProviderRawScalars {
 }
 
 const POISONED_LEVEL: readonly string[] = Object.freeze([POISON_STRING, POISON_STRING]);
-
-/** The level part of `reset()`: clears the used slots, zeroes the counts, trims the stores. */
-function resetLevels(raw: ProviderRaw): void {
-  clearSlots(raw.bidStore, 0, raw.bidsLength);
-  clearSlots(raw.askStore, 0, raw.asksLength);
-  raw.bidsLength = 0;
-  raw.asksLength = 0;
-  trimStore(raw.bidStore);
-  trimStore(raw.askStore);
-}
 
 /**
  * Checks the fields every decoded message has; returns null when valid, else what was expected

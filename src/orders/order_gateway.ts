@@ -278,26 +278,8 @@ export class OrderGateway {
    */
   submit(req: OrderRequest): OrderOutcome {
     this.#stats.submitted++;
-    if (req.action !== "new") {
-      return this.#refuse(
-        req,
-        "invalid_order",
-        `submit: expected action new, found "${req.action}"`,
-      );
-    }
-    const invalid = validateOrderRequest(req);
-    if (invalid !== null) return this.#refuse(req, "invalid_order", invalid);
-    if (this.#closed) {
-      return this.#refuse(req, "venue_unavailable", "expected a running gateway, found it closed");
-    }
-    if (!this.tradingEnabled(req.consumerId)) {
-      this.#stats.refusedTradingDisabled++;
-      return this.#refuse(
-        req,
-        "trading_disabled",
-        `expected trading enabled for consumer "${req.consumerId}", found it disabled`,
-      );
-    }
+    const refused = this.#admit(req, "new");
+    if (refused !== null) return refused;
     const existing = this.#journal.byConsumerClientId(req.consumerId, req.clientOrderId);
     if (existing !== undefined) return this.#refuseDuplicate(req, existing);
     const venue = this.#venues.get(req.provider);
@@ -355,26 +337,8 @@ export class OrderGateway {
    * counted (there is no report state for it).
    */
   cancel(req: OrderRequest): OrderOutcome {
-    if (req.action !== "cancel") {
-      return this.#refuse(
-        req,
-        "invalid_order",
-        `cancel: expected action cancel, found "${req.action}"`,
-      );
-    }
-    const invalid = validateOrderRequest(req);
-    if (invalid !== null) return this.#refuse(req, "invalid_order", invalid);
-    if (this.#closed) {
-      return this.#refuse(req, "venue_unavailable", "expected a running gateway, found it closed");
-    }
-    if (!this.tradingEnabled(req.consumerId)) {
-      this.#stats.refusedTradingDisabled++;
-      return this.#refuse(
-        req,
-        "trading_disabled",
-        `expected trading enabled for consumer "${req.consumerId}", found it disabled`,
-      );
-    }
+    const refused = this.#admit(req, "cancel");
+    if (refused !== null) return refused;
     const row = this.#journal.byConsumerClientId(req.consumerId, req.clientOrderId);
     if (row === undefined) {
       return this.#refuse(
@@ -504,6 +468,36 @@ export class OrderGateway {
   }
 
   // ---- submit and cancel -------------------------------------------------------------------
+
+  /**
+   * The checks submit and cancel share: the action, the request itself, a running gateway, the
+   * consumer's trading switch. Null when admitted; else the refusal (`req` released).
+   */
+  #admit(req: OrderRequest, action: "new" | "cancel"): OrderOutcome | null {
+    if (req.action !== action) {
+      return this.#refuse(
+        req,
+        "invalid_order",
+        `${
+          action === "new" ? "submit" : "cancel"
+        }: expected action ${action}, found "${req.action}"`,
+      );
+    }
+    const invalid = validateOrderRequest(req);
+    if (invalid !== null) return this.#refuse(req, "invalid_order", invalid);
+    if (this.#closed) {
+      return this.#refuse(req, "venue_unavailable", "expected a running gateway, found it closed");
+    }
+    if (!this.tradingEnabled(req.consumerId)) {
+      this.#stats.refusedTradingDisabled++;
+      return this.#refuse(
+        req,
+        "trading_disabled",
+        `expected trading enabled for consumer "${req.consumerId}", found it disabled`,
+      );
+    }
+    return null;
+  }
 
   #refuse(
     req: OrderRequest,

@@ -306,17 +306,38 @@ function internSlice(b: Uint8Array, text: string, start: number, end: number): s
   return fresh;
 }
 
-/** `trade","E":..,"s":..,"t":..,"p":..,"q":..,"T":..,"m":..[,"M":..]}`, `i` after `{"e":"`. */
-function scanTrade(b: Uint8Array, v: DataView, text: string, i: number, out: ProviderRaw): number {
-  if (v.getUint32(i + 1, true) !== W_RADE || v.getUint32(i + 5, true) !== W_Q_E) return -1;
-  if (v.getUint16(i + 9, true) !== H_QUOTE_COLON) return -1;
-  i = readInt(b, i + 11, 0);
+/** Span offsets a trade head scan leaves in {@linkcode spans}. */
+const SYM_START = 0;
+const SYM_END = 1;
+const ID_START = 2;
+const ID_END = 3;
+const PX_START = 4;
+const PX_END = 5;
+const QTY_START = 6;
+const QTY_END = 7;
+/** Where {@linkcode scanTradeHead} leaves the spans of its strings (read only on success). */
+const spans = new Int32Array(8);
+
+/**
+ * The head trade and aggTrade share: `<E>,"s":"..","<id>":<n>,"p":"..","q":"..","<next>":`, with
+ * `i` at the `E` value, `idKey` the 4 bytes `","x` before the id (`t` or `a`) and `nextKey` those
+ * after `q` (`T` or `f`). Leaves E in `nums[0]`, the id in `nums[1]` and the string spans in
+ * {@linkcode spans}; returns the index of the value after `nextKey`, or -1.
+ */
+function scanTradeHead(
+  b: Uint8Array,
+  v: DataView,
+  i: number,
+  idKey: number,
+  nextKey: number,
+): number {
+  i = readInt(b, i, 0);
   if (i < 0 || v.getUint32(i, true) !== W_S_KEY || v.getUint16(i + 4, true) !== H_COLON_QUOTE) {
     return -1;
   }
   const symStart = i + 6;
   const symEnd = readSymbol(b, symStart);
-  if (symEnd < 0 || v.getUint32(symEnd, true) !== W_Q_T) return -1;
+  if (symEnd < 0 || v.getUint32(symEnd, true) !== idKey) return -1;
   if (v.getUint16(symEnd + 4, true) !== H_QUOTE_COLON) return -1;
   const idStart = symEnd + 6;
   const idEnd = readInt(b, idStart, 1);
@@ -328,23 +349,49 @@ function scanTrade(b: Uint8Array, v: DataView, text: string, i: number, out: Pro
   if (v.getUint16(pxEnd + 4, true) !== H_QUOTE_COLON || b[pxEnd + 6] !== QUOTE) return -1;
   const qtyStart = pxEnd + 7;
   const qtyEnd = readDecimal(b, qtyStart);
-  if (qtyEnd < 0 || v.getUint32(qtyEnd, true) !== W_Q_T_UPPER) return -1;
+  if (qtyEnd < 0 || v.getUint32(qtyEnd, true) !== nextKey) return -1;
   if (v.getUint16(qtyEnd + 4, true) !== H_QUOTE_COLON) return -1;
-  i = readInt(b, qtyEnd + 6, 2);
+  spans[SYM_START] = symStart;
+  spans[SYM_END] = symEnd;
+  spans[ID_START] = idStart;
+  spans[ID_END] = idEnd;
+  spans[PX_START] = pxStart;
+  spans[PX_END] = pxEnd;
+  spans[QTY_START] = qtyStart;
+  spans[QTY_END] = qtyEnd;
+  return qtyEnd + 6;
+}
+
+/** `"m":<bool>` at `i` and the trade tail after it; index after the frame or -1. */
+function readMakerAndTail(b: Uint8Array, v: DataView, i: number): number {
   if (i < 0 || v.getUint32(i, true) !== W_M_KEY || b[i + 4] !== COLON) return -1;
   i = readBool(v, i + 5, 3);
   if (i < 0) return -1;
-  i = readTradeTail(b, v, i);
-  if (i < 0) return -1;
-  out.eventType = "trade";
+  return readTradeTail(b, v, i);
+}
+
+/** Writes what trade and aggTrade share, after a successful scan (spans and `nums`). */
+function writeTradeFields(b: Uint8Array, text: string, out: ProviderRaw): void {
   out.eventTimeMs = nums[0];
-  out.symbol = internSlice(b, text, symStart, symEnd);
-  out.tradeId = text.slice(idStart, idEnd);
+  out.symbol = internSlice(b, text, spans[SYM_START], spans[SYM_END]);
+  out.tradeId = text.slice(spans[ID_START], spans[ID_END]);
   out.lastId = nums[1];
-  out.price = text.slice(pxStart, pxEnd);
-  out.qty = text.slice(qtyStart, qtyEnd);
+  out.price = text.slice(spans[PX_START], spans[PX_END]);
+  out.qty = text.slice(spans[QTY_START], spans[QTY_END]);
   out.tradeTimeMs = nums[2];
   out.buyerMaker = nums[3] === 1;
+}
+
+/** `trade","E":..,"s":..,"t":..,"p":..,"q":..,"T":..,"m":..[,"M":..]}`, `i` after `{"e":"`. */
+function scanTrade(b: Uint8Array, v: DataView, text: string, i: number, out: ProviderRaw): number {
+  if (v.getUint32(i + 1, true) !== W_RADE || v.getUint32(i + 5, true) !== W_Q_E) return -1;
+  if (v.getUint16(i + 9, true) !== H_QUOTE_COLON) return -1;
+  i = scanTradeHead(b, v, i + 11, W_Q_T, W_Q_T_UPPER);
+  if (i < 0) return -1;
+  i = readMakerAndTail(b, v, readInt(b, i, 2));
+  if (i < 0) return -1;
+  out.eventType = "trade";
+  writeTradeFields(b, text, out);
   return i;
 }
 
@@ -361,46 +408,17 @@ function scanAggTrade(
 ): number {
   if (v.getUint32(i + 4, true) !== W_RADE || b[i + 8] !== QUOTE) return -1;
   if (v.getUint32(i + 9, true) !== W_E_KEY || b[i + 13] !== COLON) return -1;
-  i = readInt(b, i + 14, 0);
-  if (i < 0 || v.getUint32(i, true) !== W_S_KEY || v.getUint16(i + 4, true) !== H_COLON_QUOTE) {
-    return -1;
-  }
-  const symStart = i + 6;
-  const symEnd = readSymbol(b, symStart);
-  if (symEnd < 0 || v.getUint32(symEnd, true) !== W_Q_A) return -1;
-  if (v.getUint16(symEnd + 4, true) !== H_QUOTE_COLON) return -1;
-  const idStart = symEnd + 6;
-  const idEnd = readInt(b, idStart, 1);
-  if (idEnd < 0 || v.getUint32(idEnd, true) !== W_P_KEY) return -1;
-  if (v.getUint16(idEnd + 4, true) !== H_COLON_QUOTE) return -1;
-  const pxStart = idEnd + 6;
-  const pxEnd = readDecimal(b, pxStart);
-  if (pxEnd < 0 || v.getUint32(pxEnd, true) !== W_Q_Q) return -1;
-  if (v.getUint16(pxEnd + 4, true) !== H_QUOTE_COLON || b[pxEnd + 6] !== QUOTE) return -1;
-  const qtyStart = pxEnd + 7;
-  const qtyEnd = readDecimal(b, qtyStart);
-  if (qtyEnd < 0 || v.getUint32(qtyEnd, true) !== W_Q_F) return -1;
-  if (v.getUint16(qtyEnd + 4, true) !== H_QUOTE_COLON) return -1;
-  i = readInt(b, qtyEnd + 6, 4);
+  i = scanTradeHead(b, v, i + 14, W_Q_A, W_Q_F);
+  if (i < 0) return -1;
+  i = readInt(b, i, 4);
   if (i < 0 || v.getUint32(i, true) !== W_L_KEY || b[i + 4] !== COLON) return -1;
   i = readInt(b, i + 5, 5);
   if (i < 0 || v.getUint32(i, true) !== W_T_KEY || b[i + 4] !== COLON) return -1;
-  i = readInt(b, i + 5, 2);
-  if (i < 0 || v.getUint32(i, true) !== W_M_KEY || b[i + 4] !== COLON) return -1;
-  i = readBool(v, i + 5, 3);
-  if (i < 0) return -1;
-  i = readTradeTail(b, v, i);
+  i = readMakerAndTail(b, v, readInt(b, i + 5, 2));
   if (i < 0) return -1;
   out.eventType = "aggTrade";
-  out.eventTimeMs = nums[0];
-  out.symbol = internSlice(b, text, symStart, symEnd);
-  out.tradeId = text.slice(idStart, idEnd);
-  out.lastId = nums[1];
+  writeTradeFields(b, text, out);
   out.firstId = nums[4];
-  out.price = text.slice(pxStart, pxEnd);
-  out.qty = text.slice(qtyStart, qtyEnd);
-  out.tradeTimeMs = nums[2];
-  out.buyerMaker = nums[3] === 1;
   return i;
 }
 
